@@ -1,0 +1,275 @@
+"""Arithmetic with NumPy broadcasting: add sub mul div neg pow matmul.
+
+Broadcasting copies an input along new or size-1 axes, so its gradient is the
+sum of the output gradient over those axes (:func:`unbroadcast`).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+__all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "true_divide", "neg", "pow", "rpow",
+           "matmul", "mm", "bmm", "floor_divide", "remainder", "unbroadcast"]
+
+_f64 = np.dtype(np.float64)
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape`` (undoing NumPy broadcasting)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and g.shape[i + lead] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+def _broadcast_error(a, b, err):
+    sa, sb = _shape(a), _shape(b)
+    return RuntimeError(f"shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast together "
+                        f"(each dimension must match or be 1, aligned from the right)")
+
+
+def _binary(ufunc, a, b):
+    try:
+        out = ufunc(a, b)
+    except ValueError as err:
+        raise _broadcast_error(a, b, err) from None
+    # PyTorch: int tensor (op) Python float -> float32, not NumPy's float64.
+    if out.dtype == _f64 and _shape(a) != () and getattr(a, "dtype", _f64) != _f64 \
+            and getattr(b, "dtype", _f64) != _f64 and not isinstance(b, np.ndarray):
+        out = out.astype(np.float32)
+    return out
+
+
+class Add(Function):
+    def forward(self, a, b):
+        self.sa, self.sb = _shape(a), _shape(b)
+        return _binary(np.add, a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(g, self.sa) if na else None,
+                unbroadcast(g, self.sb) if nb else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        self.sa, self.sb = _shape(a), _shape(b)
+        return _binary(np.subtract, a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(g, self.sa) if na else None,
+                unbroadcast(-g, self.sb) if nb else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        na, nb = self.needs_input_grad
+        self.a = a if nb else None
+        self.b = b if na else None
+        self.sa, self.sb = _shape(a), _shape(b)
+        return _binary(np.multiply, a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(g * self.b, self.sa) if na else None,
+                unbroadcast(g * self.a, self.sb) if nb else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        out = _binary(np.true_divide, a, b)
+        if not np.issubdtype(out.dtype, np.floating):
+            out = out.astype(np.float32)
+        self.b, self.out = b, out
+        self.sa, self.sb = _shape(a), _shape(b)
+        return out
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        gb = g / self.b
+        return (unbroadcast(gb, self.sa) if na else None,
+                unbroadcast(-gb * self.out, self.sb) if nb else None)
+
+
+class Neg(Function):
+    def forward(self, a):
+        return np.negative(a)
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    """``a ** b`` for a tensor or scalar exponent ``b``."""
+
+    def forward(self, a, b):
+        out = _binary(np.power, a, b)
+        self.a, self.b, self.out = a, b, out
+        self.sa, self.sb = _shape(a), _shape(b)
+        return out
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        ga = gb = None
+        if na:
+            if isinstance(b, (int, float)) and b == 2:
+                ga = g * (2 * a)
+            else:
+                ga = unbroadcast(g * b * np.power(a, b - 1), self.sa)
+        if nb:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # PyTorch's convention: d(0**b)/db = 0 where a == 0 and b >= 0.
+                loga = np.where(a == 0, 0.0, np.log(np.where(a == 0, 1, a))).astype(self.out.dtype)
+            gb = unbroadcast(g * self.out * loga, self.sb)
+        return ga, gb
+
+
+def _mat_error(a, b):
+    sa, sb = _shape(a), _shape(b)
+    if len(sa) == 2 and len(sb) == 2:
+        return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                            f"({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})")
+    return RuntimeError(f"matmul: shapes {tuple(sa)} and {tuple(sb)} are not compatible (the last "
+                        f"dimension of the first must equal the second-to-last of the second, and "
+                        f"batch dimensions must broadcast)")
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                               f"{tuple(a.shape)} and {tuple(b.shape)}")
+        try:
+            out = np.matmul(a, b)
+        except ValueError:
+            raise _mat_error(a, b) from None
+        self.a, self.b = a, b
+        return out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:
+            return (g @ b.T if na else None), (a.T @ g if nb else None)
+        # Promote 1-D operands as matmul does, then undo it on the gradients.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = g
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = gb = None
+        if na:
+            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if nb:
+            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+def _tensor_or_scalar(x, name):
+    if isinstance(x, (Tensor, int, float, np.ndarray, np.generic)):
+        return x
+    raise TypeError(f"{name} must be a Tensor or a number, got {type(x).__name__}")
+
+
+def add(input, other, alpha=1):
+    """``input + alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Add.apply(input, _tensor_or_scalar(other, "other"))
+
+
+def sub(input, other, alpha=1):
+    if alpha != 1:
+        other = mul(other, alpha)
+    return Sub.apply(input, _tensor_or_scalar(other, "other"))
+
+
+def rsub(input, other):
+    """``other - input``."""
+    return Sub.apply(_tensor_or_scalar(other, "other"), input)
+
+
+def mul(input, other):
+    return Mul.apply(input, _tensor_or_scalar(other, "other"))
+
+
+def div(input, other, rounding_mode=None):
+    if rounding_mode is not None:
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+        fn = np.floor if rounding_mode == "floor" else np.trunc
+        a = input.data if isinstance(input, Tensor) else input
+        b = other.data if isinstance(other, Tensor) else other
+        out = fn(np.true_divide(a, b))
+        dt = np.result_type(a, b) if not np.issubdtype(np.result_type(a, b), np.floating) else out.dtype
+        return Tensor._make(out.astype(dt), None, 0)
+    return Div.apply(input, _tensor_or_scalar(other, "other"))
+
+
+true_divide = div
+
+
+def rdiv(input, other):
+    """``other / input``."""
+    return Div.apply(_tensor_or_scalar(other, "other"), input)
+
+
+def neg(input):
+    return Neg.apply(input)
+
+
+def pow(input, exponent):
+    return Pow.apply(input, _tensor_or_scalar(exponent, "exponent"))
+
+
+def rpow(input, other):
+    """``other ** input`` (a scalar base)."""
+    return Pow.apply(_tensor_or_scalar(other, "base"), input)
+
+
+def matmul(input, other):
+    """Matrix product with NumPy/PyTorch rules: 1-D, 2-D and batched (broadcast batch dims)."""
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    if not isinstance(other, Tensor):
+        other = Tensor(other)
+    return MatMul.apply(input, other)
+
+
+def mm(input, mat2):
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: both arguments must be 2-D, got shapes {tuple(input.shape)} "
+                           f"and {tuple(mat2.shape)}")
+    return MatMul.apply(input, mat2)
+
+
+def bmm(input, mat2):
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: expected 3-D tensors with equal batch size, got shapes "
+                           f"{tuple(input.shape)} and {tuple(mat2.shape)}")
+    return MatMul.apply(input, mat2)
+
+
+def floor_divide(input, other):
+    """``input // other`` (no gradient, as in PyTorch)."""
+    a = input.data if isinstance(input, Tensor) else input
+    b = other.data if isinstance(other, Tensor) else other
+    return Tensor._make(np.floor_divide(a, b), None, 0)
+
+
+def remainder(input, other):
+    """Python-style modulus; gradient flows to ``input`` only (as in PyTorch)."""
+    b = other.data if isinstance(other, Tensor) else other
+    return sub(input, mul(floor_divide(input.detach(), b), b))
