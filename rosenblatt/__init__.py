@@ -37,3 +37,5 @@ def get_default_dtype():
 
 def numel(input):
     return input.numel()
+
+from . import nn, optim, utils, models  # noqa: E402
