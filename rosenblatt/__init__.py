@@ -13,6 +13,7 @@ from . import autograd
 from . import functional
 from .functional import *  # noqa: F401,F403  every op as rb.<name>
 from .creation import *  # noqa: F401,F403
+from .serialization import save, load  # noqa: F401  .npz, no pickle, atomic
 
 __version__ = "0.1.0"
 

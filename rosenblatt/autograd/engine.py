@@ -127,6 +127,7 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None):
                     out.append(wanted.get((id(x.grad_fn), x._out_idx)))
             return out
 
+        owned = set()
         for key, g in leaf_grads.items():
             leaf = leaves[key]
             if leaf._hooks:
@@ -134,6 +135,11 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None):
                     r = hook(_wrap(g))
                     if r is not None:
                         g = r.data if hasattr(r, "data") else r
+            # A leaf's .grad must own its array: pass-through ops (add, reshape) hand the
+            # same array, or a view of it, to several inputs.
+            if g.base is not None or id(g) in owned:
+                g = g.copy()
+            owned.add(id(g))
             leaf._accumulate_grad(g)
     return None
 

@@ -25,6 +25,8 @@ the input's shape; never modify the incoming gradient in place.
 from . import grad_mode
 
 _enabled = grad_mode._enabled
+_new = object.__new__
+_NO_GRAD = tuple((False,) * n for n in range(8))
 
 
 class Function:
@@ -43,34 +45,31 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         Tensor = cls._Tensor
-        node = object.__new__(cls)
+        node = _new(cls)
         requires = False
-        arrays = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                r = a.requires_grad
-                needs.append(r)
-                requires = requires or r
-            else:
-                arrays.append(a)
-                needs.append(False)
-        requires = requires and _enabled[0]
-        node.needs_input_grad = tuple(needs) if requires else (False,) * len(args)
-        out = node.forward(*arrays, **kwargs)
+        if _enabled[0]:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    requires = True
+                    break
+        if requires:
+            node.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        else:
+            node.needs_input_grad = _NO_GRAD[len(args)] if len(args) < 8 else (False,) * len(args)
+        out = node.forward(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        make = Tensor._make
         if not requires:
-            if isinstance(out, tuple):
-                return tuple(Tensor._make(o, None, 0) for o in out)
-            return Tensor._make(out, None, 0)
+            if out.__class__ is tuple:
+                return tuple([make(o, None, 0) for o in out])
+            return make(out, None, 0)
         node.inputs = args
         node._hooks = None
         node._released = False
-        if isinstance(out, tuple):
-            node._out_meta = tuple((o.shape, o.dtype) for o in out)
-            return tuple(Tensor._make(o, node, i) for i, o in enumerate(out))
+        if out.__class__ is tuple:
+            node._out_meta = tuple([(o.shape, o.dtype) for o in out])
+            return tuple([make(o, node, i) for i, o in enumerate(out)])
         node._out_meta = None
-        return Tensor._make(out, node, 0)
+        return make(out, node, 0)
 
     # -- graph bookkeeping -------------------------------------------------
     def release(self):

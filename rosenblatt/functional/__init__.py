@@ -10,6 +10,7 @@ from .shape import *           # noqa: F401,F403  reshape view permute cat stack
 from .indexing import *        # noqa: F401,F403  getitem with a correct gradient, gather ...
 from .comparison import *      # noqa: F401,F403  eq lt ... (bool results, no gradient)
 from .activation import *      # noqa: F401,F403  softmax log_softmax gelu ...
+from .linear import *          # noqa: F401,F403  linear (fused x @ W.T + b)
 from .loss import *            # noqa: F401,F403  cross_entropy mse_loss ...
 from .dropout import *         # noqa: F401,F403
 from .normalization import *   # noqa: F401,F403  batch_norm layer_norm ...
@@ -22,7 +23,7 @@ from .sparse import *          # noqa: F401,F403  embedding one_hot
 _TENSOR_METHODS = """
 add sub mul div neg pow matmul mm bmm true_divide floor_divide remainder
 exp log log1p log2 log10 sqrt rsqrt abs sign sin cos tan tanh sigmoid relu clamp clip maximum minimum
-where square reciprocal floor ceil round trunc cast clone exp2 expm1
+square reciprocal floor ceil round trunc cast clone exp2 expm1
 sum mean var std max min amax amin logsumexp prod cumsum argmax argmin norm all any
 reshape view flatten squeeze unsqueeze transpose permute expand expand_as repeat split chunk unbind
 t contiguous view_as reshape_as flip narrow swapaxes unflatten
@@ -35,3 +36,11 @@ for _name in _TENSOR_METHODS:
     if _name in globals():
         setattr(Tensor, _name, globals()[_name])
 del _name
+
+
+def _where_method(self, condition, other):
+    """``x.where(condition, y)`` is ``where(condition, x, y)``, as in torch."""
+    return where(condition, self, other)
+
+
+Tensor.where = _where_method

@@ -1,2 +1,276 @@
-"""(being written)"""
-__all__ = []
+"""Activations beyond the elementwise basics: leaky_relu elu gelu silu softplus hardtanh relu6
+softmax log_softmax.
+
+(``sigmoid``, ``tanh`` and ``relu`` live in :mod:`.elementwise`.)  Each op is one
+fused ``Function``: forward and backward on raw arrays, nothing intermediate in
+the graph.  ``softmax``/``log_softmax`` subtract the row maximum first, so
+logits of +-1e4 stay finite.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+__all__ = ["leaky_relu", "elu", "gelu", "silu", "softplus", "hardtanh", "relu6", "softmax",
+           "log_softmax", "softmin", "logsigmoid", "erf_array"]
+
+
+def _check_tensor(x, fn, name="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}(): argument '{name}' must be a Tensor, got {type(x).__name__}")
+    if not backend.is_floating(x.dtype):
+        raise TypeError(f"{fn}(): argument '{name}' must be a floating point Tensor, got {x.dtype}")
+
+
+def _sigmoid(x):
+    """Logistic function, overflow-free (via tanh)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+# -- erf (needed by the exact GELU; NumPy has none) ---------------------------------------
+# |x| < 3: Maclaurin series, evaluated by Horner in x^2 (terms of alternating sign; a
+# 3-digit cancellation at |x| = 3 leaves ~1e-13 accuracy).  |x| >= 3: erfc via the
+# continued fraction  erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))),
+# evaluated bottom-up at a fixed depth (it converges fast for x >= 3).
+_SERIES_N = 60
+_SERIES_C = [(-1.0) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(_SERIES_N)]
+_CF_DEPTH = 60
+
+
+def erf_array(x):
+    """The error function of a float array (float64-accurate, ~1e-13)."""
+    x = np.asarray(x)
+    dt = x.dtype if backend.is_floating(x.dtype) else np.dtype(np.float64)
+    xd = x.astype(np.float64)
+    out = np.empty_like(xd)
+    ax = np.abs(xd)
+    small = ax < 3.0
+    if small.any():
+        xs = xd[small]
+        z = xs * xs
+        acc = np.full_like(xs, _SERIES_C[-1])
+        for c in _SERIES_C[-2::-1]:
+            acc = acc * z + c
+        out[small] = (2.0 / math.sqrt(math.pi)) * xs * acc
+    big = ~small
+    if big.any():
+        xb = ax[big]
+        frac = np.zeros_like(xb)
+        for k in range(_CF_DEPTH, 0, -1):
+            frac = (k / 2.0) / (xb + frac)
+        erfc = np.exp(-xb * xb) / math.sqrt(math.pi) / (xb + frac)
+        out[big] = np.sign(xd[big]) * (1.0 - erfc)
+    return out.astype(dt, copy=False)
+
+
+# -- pointwise activations ------------------------------------------------------------------
+class LeakyReLU(Function):
+    def forward(self, x, negative_slope):
+        self.pos = x > 0
+        self.slope = negative_slope
+        return np.where(self.pos, x, x * negative_slope)
+
+    def backward(self, g):
+        return np.where(self.pos, g, g * self.slope), None
+
+
+class ELU(Function):
+    def forward(self, x, alpha):
+        self.x, self.alpha = x, alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+    def backward(self, g):
+        x = self.x
+        return np.where(x > 0, g, g * (self.alpha * np.exp(np.minimum(x, 0)))), None
+
+
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+
+
+class GELU(Function):
+    def forward(self, x, approximate):
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            self.t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1.0 + self.t)
+        self.cdf = 0.5 * (1.0 + erf_array(x * _INV_SQRT2))
+        return x * self.cdf
+
+    def backward(self, g):
+        x = self.x
+        if self.approximate == "tanh":
+            t = self.t
+            dinner = _SQRT_2_PI * (1.0 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner), None
+        pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        return g * (self.cdf + x * pdf), None
+
+
+class SiLU(Function):
+    def forward(self, x):
+        self.x = x
+        self.s = _sigmoid(x)
+        return x * self.s
+
+    def backward(self, g):
+        s = self.s
+        return g * (s * (1.0 + self.x * (1.0 - s)))
+
+
+class Softplus(Function):
+    def forward(self, x, beta, threshold):
+        bx = x * beta
+        self.lin = bx > threshold
+        self.bx = bx
+        out = np.logaddexp(np.zeros((), x.dtype), bx)
+        if beta != 1:
+            out = out / beta
+        return np.where(self.lin, x, out).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        return np.where(self.lin, g, g * _sigmoid(self.bx)), None, None
+
+
+class Hardtanh(Function):
+    def forward(self, x, min_val, max_val):
+        self.inside = (x > min_val) & (x < max_val)
+        return np.clip(x, min_val, max_val)
+
+    def backward(self, g):
+        return np.where(self.inside, g, np.zeros((), g.dtype)), None, None
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _check_tensor(input, "leaky_relu")
+    return LeakyReLU.apply(input, negative_slope)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    _check_tensor(input, "elu")
+    return ELU.apply(input, alpha)
+
+
+def gelu(input, approximate="none"):
+    _check_tensor(input, "gelu")
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(input, approximate)
+
+
+def silu(input, inplace=False):
+    _check_tensor(input, "silu")
+    return SiLU.apply(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    _check_tensor(input, "softplus")
+    return Softplus.apply(input, beta, threshold)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    _check_tensor(input, "hardtanh")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return Hardtanh.apply(input, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for large |x|."""
+    _check_tensor(input, "logsigmoid")
+    return LogSigmoid.apply(input)
+
+
+class LogSigmoid(Function):
+    def forward(self, x):
+        self.x = x
+        return -np.logaddexp(np.zeros((), x.dtype), -x)
+
+    def backward(self, g):
+        return g * _sigmoid(-self.x)
+
+
+# -- softmax family -------------------------------------------------------------------------
+def _softmax_dim(input, dim, fn):
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {fn} has been deprecated. "
+                      f"Change the call to include dim=X as an argument.", stacklevel=3)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    n = max(input.ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{fn}(): dim must be an int, got {type(dim).__name__}")
+    if not -n <= dim < n:
+        raise IndexError(f"{fn}(): Dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    return int(dim) % n
+
+
+class Softmax(Function):
+    def forward(self, x, dim):
+        if x.ndim == 0:
+            self.out = np.ones_like(x)
+            self.dim = None
+            return self.out
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e /= e.sum(axis=dim, keepdims=True)
+        self.out, self.dim = e, dim
+        return e
+
+    def backward(self, g):
+        y = self.out
+        if self.dim is None:
+            return np.zeros_like(g), None
+        return y * (g - (g * y).sum(axis=self.dim, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    def forward(self, x, dim):
+        if x.ndim == 0:
+            self.out, self.dim = np.zeros_like(x), None
+            return self.out
+        shifted = x - x.max(axis=dim, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        self.out, self.dim = out, dim
+        return out
+
+    def backward(self, g):
+        if self.dim is None:
+            return np.zeros_like(g), None
+        return g - np.exp(self.out) * g.sum(axis=self.dim, keepdims=True), None
+
+
+def _cast_for(input, dtype):
+    if dtype is not None and input.dtype != np.dtype(dtype):
+        from . import cast
+        return cast(input, dtype)
+    return input
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``exp(x) / sum(exp(x), dim)`` computed with the maximum subtracted (stable)."""
+    _check_tensor(input, "softmax")
+    input = _cast_for(input, dtype)
+    return Softmax.apply(input, _softmax_dim(input, dim, "softmax"))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """``x - logsumexp(x, dim)`` (stable for logits of any magnitude)."""
+    _check_tensor(input, "log_softmax")
+    input = _cast_for(input, dtype)
+    return LogSoftmax.apply(input, _softmax_dim(input, dim, "log_softmax"))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    from .arithmetic import neg
+    _check_tensor(input, "softmin")
+    input = _cast_for(input, dtype)
+    return Softmax.apply(neg(input), _softmax_dim(input, dim, "softmin"))

@@ -41,16 +41,24 @@ def _binary(ufunc, a, b):
         out = ufunc(a, b)
     except ValueError as err:
         raise _broadcast_error(a, b, err) from None
+    except TypeError:
+        raise TypeError(f"unsupported operand types for {ufunc.__name__}: "
+                        f"{_describe(a)} and {_describe(b)}") from None
     # PyTorch: int tensor (op) Python float -> float32, not NumPy's float64.
-    if out.dtype == _f64 and _shape(a) != () and getattr(a, "dtype", _f64) != _f64 \
-            and getattr(b, "dtype", _f64) != _f64 and not isinstance(b, np.ndarray):
+    if out.dtype is _f64 and not (getattr(a, "dtype", None) is _f64 or getattr(b, "dtype", None) is _f64) \
+            and (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)):
         out = out.astype(np.float32)
     return out
 
 
+def _describe(x):
+    return f"array{tuple(x.shape)} of {x.dtype}" if hasattr(x, "dtype") else type(x).__name__
+
+
 class Add(Function):
     def forward(self, a, b):
-        self.sa, self.sb = _shape(a), _shape(b)
+        if self.needs_input_grad[0] or self.needs_input_grad[1]:
+            self.sa, self.sb = _shape(a), _shape(b)
         return _binary(np.add, a, b)
 
     def backward(self, g):
@@ -61,7 +69,8 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b):
-        self.sa, self.sb = _shape(a), _shape(b)
+        if self.needs_input_grad[0] or self.needs_input_grad[1]:
+            self.sa, self.sb = _shape(a), _shape(b)
         return _binary(np.subtract, a, b)
 
     def backward(self, g):
@@ -73,9 +82,10 @@ class Sub(Function):
 class Mul(Function):
     def forward(self, a, b):
         na, nb = self.needs_input_grad
-        self.a = a if nb else None
-        self.b = b if na else None
-        self.sa, self.sb = _shape(a), _shape(b)
+        if na or nb:
+            self.a = a if nb else None
+            self.b = b if na else None
+            self.sa, self.sb = _shape(a), _shape(b)
         return _binary(np.multiply, a, b)
 
     def backward(self, g):
@@ -187,13 +197,13 @@ def add(input, other, alpha=1):
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
-    return Add.apply(input, _tensor_or_scalar(other, "other"))
+    return Add.apply(input, other)
 
 
 def sub(input, other, alpha=1):
     if alpha != 1:
         other = mul(other, alpha)
-    return Sub.apply(input, _tensor_or_scalar(other, "other"))
+    return Sub.apply(input, other)
 
 
 def rsub(input, other):
@@ -202,7 +212,7 @@ def rsub(input, other):
 
 
 def mul(input, other):
-    return Mul.apply(input, _tensor_or_scalar(other, "other"))
+    return Mul.apply(input, other)
 
 
 def div(input, other, rounding_mode=None):
@@ -215,7 +225,7 @@ def div(input, other, rounding_mode=None):
         out = fn(np.true_divide(a, b))
         dt = np.result_type(a, b) if not np.issubdtype(np.result_type(a, b), np.floating) else out.dtype
         return Tensor._make(out.astype(dt), None, 0)
-    return Div.apply(input, _tensor_or_scalar(other, "other"))
+    return Div.apply(input, other)
 
 
 true_divide = div

@@ -1,2 +1,452 @@
-"""(being written)"""
-__all__ = []
+"""Indexing: ``x[key]`` with a correct gradient, ``x[key] = v``, gather, index_select, masked_fill.
+
+Basic keys (ints, slices, None, Ellipsis) select a view; the gradient is the
+upstream gradient written into zeros at that view.  Advanced keys (integer
+arrays/lists/tensors, boolean masks) may pick an element several times, so the
+gradient must *accumulate*: ``x[[0, 0]]`` sends twice the gradient to ``x[0]``.
+``np.add.at`` does that but slowly, so the common cases take faster routes:
+
+* one integer index along one axis (``x[idx]``, ``x[:, idx]``, ``index_select``,
+  embeddings): unique indices are assigned directly; repeated ones are summed
+  per index after a sort with ``np.add.reduceat`` (``np.bincount`` for 1-d);
+* a single boolean mask: no element repeats, so a plain assignment;
+* anything else: the linear position of every selected element is found by
+  indexing an ``arange`` with the same key, then summed with ``np.bincount``
+  (``np.add.at`` only for very large tensors).
+"""
+import math
+
+import numpy as np
+
+from ..autograd import grad_mode
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, _check_dim
+from .arithmetic import unbroadcast
+
+__all__ = ["index", "index_put_", "index_put", "gather", "index_select", "masked_fill",
+           "masked_fill_", "take_along_dim"]
+
+_BINCOUNT_LIMIT = 1 << 25   # above this many elements, the arange trick costs too much memory
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+def _index_array(x, what="index"):
+    """An index given as a Tensor/ndarray/list -> an int or bool ndarray (checked dtype)."""
+    if isinstance(x, Tensor):
+        arr = x.data
+    elif isinstance(x, np.ndarray):
+        arr = x
+    else:  # list
+        try:
+            arr = np.asarray([v.data if isinstance(v, Tensor) else v for v in x]) if x else \
+                np.zeros(0, np.int64)
+        except ValueError:
+            raise IndexError(f"{what}: a ragged list {x!r} cannot be used as an index") from None
+    if arr.dtype.kind not in "iub":
+        raise IndexError(f"tensors used as indices must be long, int or bool tensors; got an "
+                         f"{what} of dtype {arr.dtype}")
+    return arr
+
+
+def _normalize_key(key):
+    """Turn a ``__getitem__`` key into a NumPy key; report whether it uses advanced indexing."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    advanced = False
+    for k in key:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            if isinstance(k, slice):
+                k = slice(*(int(v) if isinstance(v, Tensor) else v for v in (k.start, k.stop, k.step)))
+            out.append(k)
+        elif isinstance(k, bool):
+            out.append(k)
+            advanced = True
+        elif isinstance(k, (int, np.integer)):
+            out.append(int(k))
+        elif isinstance(k, (Tensor, np.ndarray, list)):
+            arr = _index_array(k)
+            if arr.ndim == 0 and arr.dtype.kind in "iu":
+                out.append(int(arr))
+            else:
+                out.append(arr)
+                advanced = True
+        elif isinstance(k, float) or (isinstance(k, np.generic) and k.dtype.kind == "f"):
+            raise IndexError(f"tensors used as indices must be long, int or bool tensors; got the "
+                             f"float {k!r} as an index")
+        else:
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long, int or "
+                             f"bool tensors are valid indices (got {type(k).__name__})")
+    return tuple(out), advanced
+
+
+def _index_error(err, key, shape):
+    return IndexError(f"{err} (indexing a tensor of shape {tuple(shape)} with {_show(key)})")
+
+
+def _show(key):
+    parts = []
+    for k in key:
+        if isinstance(k, np.ndarray):
+            parts.append(f"{k.dtype} array of shape {k.shape}")
+        elif isinstance(k, slice):
+            parts.append(":" if k == slice(None) else f"{k.start}:{k.stop}" + (f":{k.step}" if k.step else ""))
+        else:
+            parts.append("..." if k is Ellipsis else repr(k))
+    return "[" + ", ".join(parts) + "]"
+
+
+# --- scatter-add kernels ---------------------------------------------------------------------
+
+def _scatter_add_axis(g, idx, shape, axis):
+    """zeros(shape) with ``g`` summed in at integer positions ``idx`` along ``axis``.
+
+    ``g`` has shape ``shape[:axis] + idx.shape + shape[axis+1:]``; ``idx`` is in range
+    (negative values allowed).
+    """
+    n = shape[axis]
+    pre = math.prod(shape[:axis])
+    post = math.prod(shape[axis + 1:])
+    idx = idx.reshape(-1)
+    m = idx.size
+    out = np.zeros((pre, n, post), g.dtype)
+    if m == 0 or out.size == 0:
+        return out.reshape(shape)
+    idx = idx.astype(np.intp, copy=False)
+    if (idx < 0).any():
+        idx = np.where(idx < 0, idx + n, idx)
+    g3 = g.reshape(pre, m, post)
+    if pre == 1 and post == 1:
+        return np.bincount(idx, weights=g3.reshape(-1), minlength=n).astype(g.dtype).reshape(shape)
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    change = s[1:] != s[:-1]
+    if change.all():                       # no repeats: a plain assignment
+        out[:, idx, :] = g3
+    else:
+        starts = np.flatnonzero(np.concatenate(([True], change)))
+        out[:, s[starts], :] = np.add.reduceat(g3[:, order, :], starts, axis=1)
+    return out.reshape(shape)
+
+
+def _single_axis(key, ndim):
+    """If ``key`` is one integer array plus only ``:``/``...``, return (axis, array), else None."""
+    arr_pos = None
+    for i, k in enumerate(key):
+        if isinstance(k, np.ndarray):
+            if arr_pos is not None or k.dtype.kind == "b":
+                return None
+            arr_pos = i
+        elif not (k is Ellipsis or k == slice(None)):
+            return None
+    if arr_pos is None:
+        return None
+    if any(k is Ellipsis for k in key[:arr_pos]):
+        axis = ndim - (len(key) - arr_pos)
+    else:
+        axis = arr_pos
+    return axis, key[arr_pos]
+
+
+def _only_one_mask(key):
+    arrays = [k for k in key if isinstance(k, np.ndarray) or isinstance(k, bool)]
+    return len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and arrays[0].dtype.kind == "b"
+
+
+def _scatter_add_key(g, key, shape):
+    """zeros(shape) with ``g`` summed in at ``zeros(shape)[key]`` (advanced ``key``)."""
+    single = _single_axis(key, len(shape))
+    if single is not None:
+        return _scatter_add_axis(g, single[1], shape, single[0])
+    out = np.zeros(shape, g.dtype)
+    if _only_one_mask(key):
+        out[key] = g
+        return out
+    size = out.size
+    if size <= _BINCOUNT_LIMIT:
+        lin = np.arange(size, dtype=np.int32 if size < 2 ** 31 else np.int64).reshape(shape)[key]
+        return np.bincount(lin.reshape(-1), weights=g.reshape(-1), minlength=size) \
+            .astype(g.dtype).reshape(shape)
+    np.add.at(out, key, g)
+    return out
+
+
+# --- x[key] -------------------------------------------------------------------------------------
+
+class BasicIndex(Function):
+    """Ints, slices, None, Ellipsis: a view; backward writes g into zeros at the view."""
+
+    def forward(self, a, key):
+        self.in_shape, self.key = a.shape, key
+        try:
+            return a[key]
+        except IndexError as err:
+            raise _index_error(err, key, a.shape) from None
+
+    def backward(self, g):
+        ga = np.zeros(self.in_shape, g.dtype)
+        ga[self.key] = g
+        return ga
+
+
+class AdvancedIndex(Function):
+    """Integer arrays / boolean masks: a copy; backward accumulates repeated picks."""
+
+    def forward(self, a, key):
+        self.in_shape, self.key = a.shape, key
+        try:
+            return a[key]
+        except IndexError as err:
+            raise _index_error(err, key, a.shape) from None
+
+    def backward(self, g):
+        return _scatter_add_key(g, self.key, self.in_shape)
+
+
+def index(input, key):
+    """``input[key]`` (``Tensor.__getitem__``) with PyTorch/NumPy indexing rules."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"index(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    key, advanced = _normalize_key(key)
+    if advanced:
+        return AdvancedIndex.apply(input, key=key)
+    return BasicIndex.apply(input, key=key)
+
+
+# --- x[key] = value ---------------------------------------------------------------------------
+
+class IndexPut(Function):
+    """Out-of-place ``a[key] = v`` (or ``+=`` with ``accumulate``), differentiable in both."""
+
+    def forward(self, a, v, key, accumulate):
+        self.key, self.vshape, self.acc = key, np.shape(v), accumulate
+        out = a.copy()
+        try:
+            if accumulate:
+                np.add.at(out, key, v)
+            else:
+                out[key] = v
+        except IndexError as err:
+            raise _index_error(err, key, a.shape) from None
+        except ValueError:
+            raise _value_shape_error(np.shape(v), a, key) from None
+        return out
+
+    def backward(self, g):
+        na, nv = self.needs_input_grad[:2]
+        ga = None
+        if na:
+            ga = g
+            if not self.acc:
+                ga = g.copy()
+                ga[self.key] = 0
+        return ga, (unbroadcast(g[self.key], self.vshape) if nv else None)
+
+
+def _value_shape_error(vshape, a, key):
+    try:
+        target = a[key].shape
+    except IndexError as err:
+        return _index_error(err, key, a.shape)
+    return RuntimeError(f"shape mismatch: value tensor of shape {tuple(vshape)} cannot be broadcast "
+                        f"to indexing result of shape {tuple(target)} (tensor shape {tuple(a.shape)}, "
+                        f"key {_show(key)})")
+
+
+def index_put_(input, key, value, accumulate=False):
+    """``input[key] = value`` in place (``Tensor.__setitem__``).
+
+    Like every in-place op this raises for a leaf that requires grad (or a tensor
+    in a graph) unless grad mode is off: wrap parameter updates in ``no_grad()``.
+    A ``value`` that requires grad puts ``input`` into the graph (its data is
+    replaced by an updated copy, so arrays saved by earlier ops stay intact).
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"index_put_(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    input._check_inplace()
+    key, _ = _normalize_key(key)
+    if isinstance(value, Tensor):
+        v = value.data
+        if value.requires_grad and grad_mode._enabled[0]:
+            if input.dtype.kind != "f":
+                raise RuntimeError(f"index_put_(): cannot put a value that requires grad into a "
+                                   f"tensor of dtype {input.dtype}")
+            out = IndexPut.apply(input.detach(), value, key=key, accumulate=bool(accumulate))
+            input.data, input.grad_fn, input._out_idx = out.data, out.grad_fn, 0
+            input.requires_grad = True
+            return input
+    elif isinstance(value, (int, float, bool, np.generic, np.ndarray, list, tuple)):
+        v = np.asarray(value) if isinstance(value, (list, tuple)) else value
+    else:
+        raise TypeError(f"index_put_(): 'value' must be a Tensor or a number, got {type(value).__name__}")
+    if not input.data.flags.writeable:       # e.g. the broadcast view made by expand()
+        input.data = input.data.copy()
+    try:
+        if accumulate:
+            np.add.at(input.data, key, v)
+        else:
+            input.data[key] = v
+    except IndexError as err:
+        raise _index_error(err, key, input.shape) from None
+    except ValueError:
+        raise _value_shape_error(np.shape(v), input.data, key) from None
+    return input
+
+
+def index_put(input, indices, values, accumulate=False):
+    """Out-of-place :func:`index_put_`: ``indices`` is a tuple of index tensors."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"index_put(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    key, _ = _normalize_key(tuple(indices))
+    return IndexPut.apply(input, values, key=key, accumulate=bool(accumulate))
+
+
+# --- gather, index_select, masked_fill -----------------------------------------------------
+
+def _int_index(index, fname, allow_int32=True):
+    if not isinstance(index, Tensor):
+        if isinstance(index, (np.ndarray, list)):
+            index = Tensor._make(np.asarray(index), None, 0)
+        else:
+            raise TypeError(f"{fname}(): argument 'index' must be a Tensor, not {type(index).__name__}")
+    kinds = (np.int64, np.int32) if allow_int32 else (np.int64,)
+    if index.dtype not in [np.dtype(k) for k in kinds]:
+        raise RuntimeError(f"{fname}(): expected dtype int64 for index, got {index.dtype} "
+                           f"(tensors used as indices must be long)")
+    return index
+
+
+class Gather(Function):
+    def forward(self, a, index, dim):
+        n = a.shape[dim]
+        bad = (index < 0) | (index >= n)
+        if bad.any():
+            raise RuntimeError(f"gather(): index {int(index[bad][0])} is out of bounds for dimension "
+                               f"{dim} with size {n}")
+        self.sub_key = tuple(slice(None) if d == dim else slice(0, s) for d, s in enumerate(index.shape))
+        self.in_shape, self.index, self.dim = a.shape, index, dim
+        return np.take_along_axis(a[self.sub_key], index, axis=dim)
+
+    def backward(self, g):
+        dim, index = self.dim, self.index
+        sub_shape = tuple(self.in_shape[dim] if d == dim else s for d, s in enumerate(index.shape))
+        if index.shape[dim] <= 1:                       # no position can be picked twice
+            gs = np.zeros(sub_shape, g.dtype)
+            np.put_along_axis(gs, index, g, axis=dim)
+        else:
+            strides = [math.prod(sub_shape[d + 1:]) for d in range(len(sub_shape))]
+            lin = index.astype(np.int64) * strides[dim]
+            for d, s in enumerate(index.shape):
+                if d != dim and s > 1:
+                    shp = [1] * index.ndim
+                    shp[d] = s
+                    lin = lin + (np.arange(s, dtype=np.int64) * strides[d]).reshape(shp)
+            gs = np.bincount(lin.reshape(-1), weights=g.reshape(-1), minlength=math.prod(sub_shape))
+            gs = gs.astype(g.dtype).reshape(sub_shape)
+        if sub_shape == self.in_shape:
+            return gs
+        ga = np.zeros(self.in_shape, g.dtype)
+        ga[self.sub_key] = gs
+        return ga
+
+
+def gather(input, dim, index, sparse_grad=False):
+    """``out[i][j] = input[index[i][j]][j]`` (dim=0): pick along ``dim`` at ``index``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"gather(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    index = _int_index(index, "gather", allow_int32=False)
+    d = _check_dim(dim, input.ndim, "dim")
+    if input.ndim == 0 or index.ndim == 0:
+        return index_select(input.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)
+    if index.ndim != input.ndim:
+        raise RuntimeError(f"gather(): index tensor must have the same number of dimensions as input "
+                           f"tensor; got index of shape {tuple(index.shape)} and input of shape "
+                           f"{tuple(input.shape)}")
+    for k, (si, sa) in enumerate(zip(index.shape, input.shape)):
+        if k != d and si > sa:
+            raise RuntimeError(f"gather(): size of index {tuple(index.shape)} must not exceed the input "
+                               f"shape {tuple(input.shape)} except at dimension {dim} (dim {k})")
+    return Gather.apply(input, index=index.data, dim=d)
+
+
+def take_along_dim(input, indices, dim):
+    return gather(input, dim, indices)
+
+
+class IndexSelect(Function):
+    def forward(self, a, idx, dim):
+        self.in_shape, self.idx, self.dim = a.shape, idx, dim
+        return np.take(a, idx, axis=dim)
+
+    def backward(self, g):
+        return _scatter_add_axis(g, self.idx, self.in_shape, self.dim)
+
+
+def index_select(input, dim, index):
+    """Entries ``index`` (a 1-d int64/int32 tensor) along ``dim``; repeats allowed."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"index_select(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    index = _int_index(index, "index_select")
+    if index.ndim > 1:
+        raise IndexError(f"index_select(): index is supposed to be a vector, got shape "
+                         f"{tuple(index.shape)}")
+    idx = index.data.reshape(-1)
+    if input.ndim == 0:
+        d = _check_dim(dim, 0, "dim")
+        return IndexSelect.apply(input.reshape(1), idx=idx, dim=0).reshape(())
+    d = _check_dim(dim, input.ndim, "dim")
+    n = input.shape[d]
+    bad = (idx < 0) | (idx >= n)
+    if bad.any():
+        raise IndexError(f"index_select(): index {int(idx[bad][0])} is out of range for dimension "
+                         f"{dim} with size {n}")
+    return IndexSelect.apply(input, idx=idx, dim=d)
+
+
+def _mask_value(input, mask, value, fname):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"{fname}(): only supports boolean masks, but got mask with dtype {m.dtype}")
+    try:
+        ok = np.broadcast_shapes(m.shape, input.shape) == input.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(f"{fname}(): the mask of shape {tuple(m.shape)} must be broadcastable to "
+                           f"the input shape {tuple(input.shape)}")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"{fname}(): only supports a 0-dimensional value tensor, but got a "
+                               f"tensor of shape {tuple(value.shape)}")
+    elif not isinstance(value, (int, float, bool, np.generic)):
+        raise TypeError(f"{fname}(): 'value' must be a number or a 0-d Tensor, "
+                        f"got {type(value).__name__}")
+    return m
+
+
+class MaskedFill(Function):
+    def forward(self, a, mask, value):
+        self.mask, self.vshape = mask, np.shape(value)
+        return np.where(mask, np.asarray(value).astype(a.dtype), a)
+
+    def backward(self, g):
+        na, _, nv = self.needs_input_grad
+        ga = np.where(self.mask, 0, g).astype(g.dtype, copy=False) if na else None
+        gv = np.where(self.mask, g, 0).sum().astype(g.dtype).reshape(self.vshape) if nv else None
+        return ga, None, gv
+
+
+def masked_fill(input, mask, value):
+    """``value`` where ``mask`` (bool, broadcastable to the input) is True, else ``input``."""
+    m = _mask_value(input, mask, value, "masked_fill")
+    return MaskedFill.apply(input, m, value)
+
+
+def masked_fill_(input, mask, value):
+    """In-place :func:`masked_fill` (under ``no_grad`` for a tensor that requires grad)."""
+    m = _mask_value(input, mask, value, "masked_fill_")
+    v = value.data if isinstance(value, Tensor) else value
+    return input._inplace(np.where(m, np.asarray(v).astype(input.dtype), input.data))

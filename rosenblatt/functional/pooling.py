@@ -1,2 +1,375 @@
-"""(being written)"""
-__all__ = []
+"""Pooling: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d — by strided slices.
+
+A pooling window of ``kh x kw`` taps is ``kh*kw`` strided slices of the (padded) input,
+each of the output's shape; max/sum over the window is an elementwise max/sum of those
+slices.  Backward routes the gradient through the same slices: for max pooling each
+window's gradient goes to the *first* maximum in row-major window order (PyTorch's tie
+rule), found by comparing each slice with the output; when windows do not overlap
+(the usual ``kernel_size == stride``) the slices are disjoint and are assigned, not added.
+
+The output keeps the input's memory order (a channel-first view from ``conv2d`` stays
+channel-first), so a conv -> relu -> pool chain never transposes.
+
+Adaptive average pooling is separable: ``out = A_h @ x @ A_w.T`` with small averaging
+matrices, which handles windows of uneven size (input not divisible by output).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from .conv import _ntuple
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d"]
+
+
+def _empty_like_layout(x, shape, fill=None):
+    """A new (N, C, H, W) array whose memory order follows ``x`` (channel-first or not)."""
+    N, C, H, W = shape
+    if x.ndim == 4 and not x.flags.c_contiguous and x.transpose(1, 0, 2, 3).flags.c_contiguous:
+        buf = np.empty((C, N, H, W), x.dtype) if fill is None else np.full((C, N, H, W), fill, x.dtype)
+        return buf.transpose(1, 0, 2, 3)
+    return np.empty(shape, x.dtype) if fill is None else np.full(shape, fill, x.dtype)
+
+
+def _out_size(n, k, s, p, d, ceil_mode):
+    eff = d * (k - 1) + 1
+    num = n + 2 * p - eff
+    o = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (o - 1) * s >= n + p:
+        o -= 1                     # the last window must start inside the input or left padding
+    return o
+
+
+def _padded(x, pads, need, fill):
+    """``x`` (N, C, H, W) padded by (top, left) and filled up to ``need`` = (Hn, Wn) with ``fill``."""
+    (pt, pl), (Hn, Wn) = pads, need
+    N, C, H, W = x.shape
+    if pt == 0 and pl == 0 and Hn <= H and Wn <= W:
+        return x
+    Hn, Wn = max(Hn, H + pt), max(Wn, W + pl)
+    xp = _empty_like_layout(x, (N, C, Hn, Wn))
+    xp[...] = fill
+    xp[:, :, pt:pt + H, pl:pl + W] = x
+    return xp
+
+
+def _taps(kh, kw, OH, OW, sh, sw, dh, dw):
+    he, we = sh * (OH - 1) + 1, sw * (OW - 1) + 1
+    for i in range(kh):
+        for j in range(kw):
+            r, c = i * dh, j * dw
+            yield i, j, (slice(None), slice(None), slice(r, r + he, sh), slice(c, c + we, sw))
+
+
+def _disjoint(k, s, d):
+    return k == 1 or s >= d * (k - 1) + 1
+
+
+class _Pool2d(Function):
+    """Shared geometry; inputs are (N, C, H, W) arrays (1-D and unbatched are reshaped)."""
+
+    def _setup(self, x, kernel, stride, padding, dilation, ceil_mode):
+        self.in_shape = x.shape
+        if x.ndim == 3:                      # (N, C, L) for the 1-D ops
+            x = x[:, :, None, :]
+        N, C, H, W = x.shape
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+        OH = _out_size(H, kh, sh, ph, dh, ceil_mode)
+        OW = _out_size(W, kw, sw, pw, dw, ceil_mode)
+        need = ((OH - 1) * sh + dh * (kh - 1) + 1, (OW - 1) * sw + dw * (kw - 1) + 1)
+        self.geo = (N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need)
+        return x
+
+    def _finish(self, out):
+        return out[:, :, 0, :] if len(self.in_shape) == 3 else out
+
+    def _grad_in(self, g):
+        return g[:, :, None, :] if len(self.in_shape) == 3 else g
+
+    def _grad_out(self, gxp):
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        gx = gxp[:, :, ph:ph + H, pw:pw + W]
+        return gx[:, :, 0, :] if len(self.in_shape) == 3 else gx
+
+
+class MaxPool2dFn(_Pool2d):
+    def forward(self, x, kernel, stride, padding, dilation, ceil_mode, indices_out):
+        x = self._setup(x, kernel, stride, padding, dilation, ceil_mode)
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        fill = -np.inf
+        xp = _padded(x, (ph, pw), need, fill)
+        taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
+        if indices_out is not None:
+            # Track the winning tap: strictly greater replaces (first max wins), NaN wins.
+            out = xp[taps[0][2]].copy()
+            arg = np.zeros(out.shape, np.int16)
+            for t, (i, j, sl) in enumerate(taps[1:], 1):
+                v = xp[sl]
+                upd = v > out
+                upd |= np.isnan(v) & ~np.isnan(out)
+                np.copyto(out, v, where=upd)
+                arg[upd] = t
+            ki, kj = np.divmod(arg.astype(np.int64), kw)
+            rows = (np.arange(OH) * sh - ph)[:, None] + ki * dh
+            cols = (np.arange(OW) * sw - pw)[None, :] + kj * dw
+            idx = rows * W + cols
+            if self.needs_input_grad[0]:
+                self.arg, self.xp_shape = arg, xp.shape
+                self.ref = x
+            indices_out.append(self._finish(idx))   # returned beside the graph: no gradient
+            return self._finish(out)
+        if len(taps) == 1:
+            out = xp[taps[0][2]].copy()
+        else:
+            out = np.maximum(xp[taps[0][2]], xp[taps[1][2]])
+            for _, _, sl in taps[2:]:
+                np.maximum(out, xp[sl], out=out)
+        if self.needs_input_grad[0]:
+            self.xp, self.out = xp, out
+        return self._finish(out)
+
+    def backward(self, g):
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        g = self._grad_in(g)
+        disjoint = _disjoint(kh, sh, dh) and _disjoint(kw, sw, dw)
+        taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
+        if hasattr(self, "arg"):
+            shape = self.xp_shape
+            arg = self.arg
+            gxp = _empty_like_layout(self.ref, shape, 0)
+            for t, (i, j, sl) in enumerate(taps):
+                m = arg == t
+                if disjoint:
+                    np.multiply(g, m, out=gxp[sl])
+                else:
+                    gxp[sl] += g * m
+            return (self._grad_out(gxp),) + (None,) * 6
+        xp, out = self.xp, self.out
+        gxp = _empty_like_layout(xp, xp.shape, 0)
+        claimed = None
+        last = len(taps) - 1
+        for t, (i, j, sl) in enumerate(taps):
+            m = xp[sl] == out
+            if claimed is None:
+                if t != last:
+                    claimed = m.copy()
+            else:
+                m &= ~claimed
+                if t != last:
+                    claimed |= m
+            if disjoint:
+                np.multiply(g, m, out=gxp[sl])
+            else:
+                gxp[sl] += g * m
+        return (self._grad_out(gxp),) + (None,) * 6
+
+
+def _avg_divisor(n, k, s, p, o, include_pad):
+    """Per-output-position window sizes along one axis (PyTorch's counting rules)."""
+    start = np.arange(o) * s - p
+    end = np.minimum(start + k, n + p)
+    size = end - start
+    if not include_pad:
+        size = np.minimum(end, n) - np.maximum(start, 0)
+    return size
+
+
+class AvgPool2dFn(_Pool2d):
+    def forward(self, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+        x = self._setup(x, kernel, stride, padding, (1, 1), ceil_mode)
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        xp = _padded(x, (ph, pw), need, 0)
+        taps = list(_taps(kh, kw, OH, OW, sh, sw, 1, 1))
+        if len(taps) == 1:
+            acc = xp[taps[0][2]].copy()
+        else:
+            acc = np.add(xp[taps[0][2]], xp[taps[1][2]])
+            for _, _, sl in taps[2:]:
+                np.add(acc, xp[sl], out=acc)
+        if divisor_override:
+            div = divisor_override
+        else:
+            dvh = _avg_divisor(H, kh, sh, ph, OH, count_include_pad)
+            dvw = _avg_divisor(W, kw, sw, pw, OW, count_include_pad)
+            if (dvh == dvh[0]).all() and (dvw == dvw[0]).all():
+                div = int(dvh[0] * dvw[0])
+            else:
+                div = (dvh[:, None] * dvw[None, :]).astype(x.dtype)
+        acc /= div
+        if self.needs_input_grad[0]:
+            self.div, self.xp_shape, self.ref = div, xp.shape, xp
+        return self._finish(acc)
+
+    def backward(self, g):
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        g = self._grad_in(g)
+        div = self.div
+        gs = g / div
+        disjoint = _disjoint(kh, sh, 1) and _disjoint(kw, sw, 1)
+        gxp = _empty_like_layout(self.ref, self.xp_shape, 0)
+        for _, _, sl in _taps(kh, kw, OH, OW, sh, sw, 1, 1):
+            if disjoint:
+                gxp[sl] = gs
+            else:
+                gxp[sl] += gs
+        return (self._grad_out(gxp),) + (None,) * 6
+
+
+def _adaptive_matrix(n, o, dtype):
+    """(o, n) averaging matrix of PyTorch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o))."""
+    i = np.arange(o)
+    start = (i * n) // o
+    end = -((-(i + 1) * n) // o)
+    cols = np.arange(n)
+    m = ((cols[None, :] >= start[:, None]) & (cols[None, :] < end[:, None])).astype(dtype)
+    return m / (end - start)[:, None].astype(dtype)
+
+
+class AdaptiveAvgPool2dFn(Function):
+    def forward(self, x, out_size):
+        self.in_shape = x.shape
+        if x.ndim == 3:
+            x = x[:, :, None, :]
+        N, C, H, W = x.shape
+        OH, OW = out_size
+        dt = x.dtype
+        ah = None if OH == H else _adaptive_matrix(H, OH, dt)
+        aw = None if OW == W else _adaptive_matrix(W, OW, dt)
+        out = x
+        if ah is not None:
+            out = np.matmul(ah, out)
+        if aw is not None:
+            out = np.matmul(out, aw.T)
+        if out is x:
+            out = x.copy()
+        self.ah, self.aw = ah, aw
+        return out[:, :, 0, :] if len(self.in_shape) == 3 else out
+
+    def backward(self, g):
+        if len(self.in_shape) == 3:
+            g = g[:, :, None, :]
+        gx = g
+        if self.aw is not None:
+            gx = np.matmul(gx, self.aw)
+        if self.ah is not None:
+            gx = np.matmul(self.ah.T, gx)
+        if len(self.in_shape) == 3:
+            gx = gx[:, :, 0, :]
+        return gx, None
+
+
+# --- public functions ---------------------------------------------------------------
+
+def _prepare(input, nd, fname):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{fname}(): input must be floating point, got {input.dtype}")
+    if input.ndim not in (nd + 1, nd + 2):
+        want = "(N, C, H, W) or (C, H, W)" if nd == 2 else "(N, C, L) or (C, L)"
+        raise RuntimeError(f"{fname}(): expected a {nd + 1}-D or {nd + 2}-D input {want}, "
+                           f"but got input of shape {tuple(input.shape)}")
+    if any(s == 0 for s in input.shape[1:]):
+        raise RuntimeError(f"{fname}(): input of shape {tuple(input.shape)} has an empty "
+                           f"non-batch dimension")
+    return input.ndim == nd + 2
+
+
+def _run(fn, input, batched, *args):
+    if batched:
+        return fn.apply(input, *args)
+    from .shape import unsqueeze, squeeze
+    return squeeze(fn.apply(unsqueeze(input, 0), *args), 0)
+
+
+def _max_pool(input, batched, k, s, p, d, ceil_mode, return_indices):
+    if not return_indices:
+        return _run(MaxPool2dFn, input, batched, k, s, p, d, bool(ceil_mode), None)
+    holder = []
+    out = _run(MaxPool2dFn, input, batched, k, s, p, d, bool(ceil_mode), holder)
+    idx = holder[0] if batched else holder[0][0]
+    return out, Tensor._make(idx, None, 0)
+
+
+def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, nd, fname):
+    k = _ntuple(kernel_size, nd, "kernel_size", fname)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
+        else _ntuple(stride, nd, "stride", fname)
+    p = _ntuple(padding, nd, "padding", fname, minimum=0)
+    d = _ntuple(dilation, nd, "dilation", fname)
+    for kk, pp, dd in zip(k, p, d):
+        if pp > (dd * (kk - 1) + 1) // 2 if fname.startswith("max") else pp > kk // 2:
+            raise RuntimeError(f"{fname}(): pad should be at most half of effective kernel size, "
+                               f"but got padding={p}, kernel_size={k} and dilation={d}")
+    spatial = tuple(input.shape[-nd:])
+    for n, kk, ss, pp, dd in zip(spatial, k, s, p, d):
+        if _out_size(n, kk, ss, pp, dd, ceil_mode) < 1:
+            raise RuntimeError(f"{fname}(): output size is too small: input of shape "
+                               f"{tuple(input.shape)} with kernel_size={k}, stride={s}, "
+                               f"padding={p}, dilation={d}")
+    if nd == 1:
+        k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
+    return k, s, p, d
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling; with ``return_indices`` also the flat (H*W) index of each maximum."""
+    batched = _prepare(input, 2, "max_pool2d")
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, 2, "max_pool2d")
+    return _max_pool(input, batched, k, s, p, d, ceil_mode, return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """1-D max pooling over the last axis of (N, C, L)."""
+    batched = _prepare(input, 1, "max_pool1d")
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, 1, "max_pool1d")
+    return _max_pool(input, batched, k, s, p, d, ceil_mode, return_indices)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """2-D average pooling with PyTorch's divisor rules (padding, ceil_mode, override)."""
+    batched = _prepare(input, 2, "avg_pool2d")
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode, 2, "avg_pool2d")
+    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer))
+                                         or divisor_override <= 0):
+        raise ValueError(f"avg_pool2d(): divisor_override must be a positive int, got {divisor_override!r}")
+    return _run(AvgPool2dFn, input, batched, k, s, p, bool(ceil_mode), bool(count_include_pad),
+                None if divisor_override is None else int(divisor_override))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """1-D average pooling over the last axis of (N, C, L)."""
+    batched = _prepare(input, 1, "avg_pool1d")
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode, 1, "avg_pool1d")
+    return _run(AvgPool2dFn, input, batched, k, s, p, bool(ceil_mode), bool(count_include_pad), None)
+
+
+def _adaptive_size(output_size, spatial, nd, fname):
+    if isinstance(output_size, (int, np.integer)) or output_size is None:
+        output_size = (output_size,) * nd
+    output_size = tuple(output_size)
+    if len(output_size) != nd:
+        raise ValueError(f"{fname}(): output_size must be an int or a tuple of {nd}, got {output_size!r}")
+    out = tuple(n if o is None else int(o) for o, n in zip(output_size, spatial))
+    if any(o < 1 for o in out):
+        raise ValueError(f"{fname}(): output_size must be positive, got {output_size!r}")
+    return out
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed ``output_size`` (int, pair, None keeps that axis)."""
+    batched = _prepare(input, 2, "adaptive_avg_pool2d")
+    size = _adaptive_size(output_size, input.shape[-2:], 2, "adaptive_avg_pool2d")
+    return _run(AdaptiveAvgPool2dFn, input, batched, size)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of (N, C, L) to length ``output_size``."""
+    batched = _prepare(input, 1, "adaptive_avg_pool1d")
+    size = _adaptive_size(output_size, input.shape[-1:], 1, "adaptive_avg_pool1d")
+    return _run(AdaptiveAvgPool2dFn, input, batched, (1,) + size)
+

@@ -1,2 +1,502 @@
-"""(being written)"""
-__all__ = []
+"""Reductions: sum mean var std max min amax amin logsumexp prod cumsum argmax argmin norm all any.
+
+``dim`` is an int or a tuple of ints (negative counts from the end), checked like
+PyTorch (IndexError when out of range, RuntimeError when repeated); ``dim=None``
+reduces every dimension.  The backward of a reduction broadcasts the output gradient
+back over the reduced axes (:func:`_expand`).
+"""
+import builtins
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "prod",
+           "cumsum", "argmax", "argmin", "norm", "all", "any"]
+
+_f32 = np.dtype(np.float32)
+_i64 = np.dtype(np.int64)
+
+#: ``max(x, dim)`` / ``min(x, dim)`` results, like ``torch.return_types.max``.
+max_result = namedtuple("max", ["values", "indices"])
+min_result = namedtuple("min", ["values", "indices"])
+
+
+def _check(input, fname):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fname}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+
+
+def _axes(dim, ndim, fname="dim"):
+    """Normalise ``dim`` (None, int, tuple/list of ints) to a sorted tuple of axes.
+
+    A 0-d tensor accepts dims 0 and -1 (and reduces nothing), as in PyTorch.
+    """
+    if dim is None:
+        return tuple(range(ndim))
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if not dims:                                  # dim=() reduces everything, as torch's sum
+        return tuple(range(ndim))
+    n = builtins.max(ndim, 1)
+    out = []
+    for d in dims:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            raise TypeError(f"{fname} must be an int or a tuple of ints, got {dim!r}")
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-n}, {n - 1}], but got {d})")
+        d = int(d) % n
+        if d in out:
+            raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+        out.append(d)
+    if ndim == 0:
+        return ()
+    return tuple(sorted(out))
+
+
+def _single_dim(dim, ndim, fname):
+    if isinstance(dim, (tuple, list)) or dim is None:
+        raise TypeError(f"{fname}(): 'dim' must be a single int, got {dim!r}")
+    return _axes(dim, ndim)
+
+
+def _keep_shape(shape, axes):
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _expand(g, shape, axes, keepdim):
+    """Broadcast the gradient of a reduction back to the input's ``shape`` (a fresh array)."""
+    if not keepdim:
+        g = g.reshape(_keep_shape(shape, axes))
+    return np.broadcast_to(g, shape).copy()
+
+
+def _count(shape, axes):
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def _as_dtype(a, dtype):
+    return a if dtype is None or a.dtype == np.dtype(dtype) else a.astype(dtype)
+
+
+# --- sum / mean ------------------------------------------------------------------
+
+class Sum(Function):
+    def forward(self, a, axes, keepdim, dtype):
+        self.shape, self.axes, self.keepdim, self.in_dtype = a.shape, axes, keepdim, a.dtype
+        a = _as_dtype(a, dtype)
+        if a.dtype.kind in "bu" or (a.dtype.kind == "i" and dtype is None):
+            a = a.astype(_i64)                    # torch: integer/bool sums are int64
+        return np.asarray(np.sum(a, axis=axes, keepdims=keepdim))
+
+    def backward(self, g):
+        return _expand(g, self.shape, self.axes, self.keepdim).astype(self.in_dtype, copy=False)
+
+
+class Mean(Function):
+    def forward(self, a, axes, keepdim, dtype):
+        self.shape, self.axes, self.keepdim, self.in_dtype = a.shape, axes, keepdim, a.dtype
+        a = _as_dtype(a, dtype)
+        self.n = _count(a.shape, axes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(np.sum(a, axis=axes, keepdims=keepdim) / a.dtype.type(self.n)
+                              if self.n else np.full(_out_shape(a.shape, axes, keepdim), np.nan,
+                                                     a.dtype))
+
+    def backward(self, g):
+        g = g / g.dtype.type(self.n) if self.n else g
+        return _expand(g, self.shape, self.axes, self.keepdim).astype(self.in_dtype, copy=False)
+
+
+def _out_shape(shape, axes, keepdim):
+    if keepdim:
+        return _keep_shape(shape, axes)
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+def sum(input, dim=None, keepdim=False, dtype=None):
+    """Sum over ``dim`` (int or tuple; None = all). Integer/bool input sums to int64."""
+    _check(input, "sum")
+    return Sum.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim), dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, dtype=None):
+    _check(input, "mean")
+    if (np.dtype(dtype) if dtype is not None else input.dtype).kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype}")
+    return Mean.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim), dtype=dtype)
+
+
+# --- var / std ---------------------------------------------------------------------
+
+class Var(Function):
+    def forward(self, a, axes, keepdim, correction, take_sqrt):
+        self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        n = _count(a.shape, axes)
+        d = a - a.mean(axis=axes, keepdims=True)
+        denom = a.dtype.type(builtins.max(0, n - correction))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / denom)
+            if take_sqrt:
+                out = np.sqrt(out)
+        self.d, self.denom, self.out, self.take_sqrt = d, denom, out, take_sqrt
+        return out
+
+    def backward(self, g):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if self.take_sqrt:                     # d std = d var / (2 std)
+                g = g / (2 * self.out)
+            g = _expand(g, self.shape, self.axes, self.keepdim)
+            return g * self.d * (2 / self.denom)
+
+
+def _correction(fname, unbiased, correction):
+    if unbiased is not None and correction is not None:
+        raise RuntimeError(f"{fname}(): pass either 'unbiased' or 'correction', not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    if not isinstance(correction, (int, float, np.integer, np.floating)) or isinstance(correction, bool):
+        raise TypeError(f"{fname}(): 'correction' must be a number, got {correction!r}")
+    return correction
+
+
+def _var_std(fname, input, dim, unbiased, keepdim, correction, take_sqrt):
+    _check(input, fname)
+    if isinstance(dim, bool):                     # legacy torch.var(x, unbiased)
+        dim, unbiased = None, dim
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{fname}(): input dtype should be floating point, got {input.dtype}")
+    return Var.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim),
+                     correction=_correction(fname, unbiased, correction), take_sqrt=take_sqrt)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance with ``correction`` (default 1, Bessel) or legacy ``unbiased``."""
+    return _var_std("var", input, dim, unbiased, keepdim, correction, False)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation; arguments as :func:`var`."""
+    return _var_std("std", input, dim, unbiased, keepdim, correction, True)
+
+
+# --- max / min / amax / amin ----------------------------------------------------------
+
+class _AExtreme(Function):
+    """amax/amin: the gradient is shared evenly among the tied extremes of each slice."""
+    reduce = None
+
+    def forward(self, a, axes, keepdim):
+        out = np.asarray(type(self).reduce(a, axis=axes, keepdims=keepdim))
+        self.a, self.axes, self.keepdim, self.out = a, axes, keepdim, out
+        return out
+
+    def backward(self, g):
+        axes, keep = self.axes, self.keepdim
+        ks = _keep_shape(self.a.shape, axes)
+        mask = self.a == (self.out if keep else self.out.reshape(ks))
+        count = mask.sum(axis=axes, keepdims=True)
+        gk = g if keep else g.reshape(ks)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return mask * (gk / count).astype(g.dtype, copy=False)
+
+
+class AMax(_AExtreme):
+    reduce = staticmethod(np.max)
+
+
+class AMin(_AExtreme):
+    reduce = staticmethod(np.min)
+
+
+class MaxDim(Function):
+    """The values of ``a`` at ``idx`` (keepdim-shaped) along ``axis``; gradient to those places."""
+
+    def forward(self, a, idx, axis, keepdim):
+        self.shape, self.idx, self.axis, self.keepdim = a.shape, idx, axis, keepdim
+        out = np.take_along_axis(a, idx, axis=axis)
+        return out if keepdim else np.squeeze(out, axis)
+
+    def backward(self, g):
+        ga = np.zeros(self.shape, g.dtype)
+        if not self.keepdim:
+            g = np.expand_dims(g, self.axis)
+        np.put_along_axis(ga, self.idx, g, axis=self.axis)
+        return ga
+
+
+def _numel_check(input, fname):
+    if input.data.size == 0:
+        raise RuntimeError(f"{fname}(): Expected reduction dim to be specified for "
+                           f"input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+
+
+def _extreme_dim(input, dim, keepdim, fname, argfn, result):
+    (axis,) = _single_dim(dim, input.ndim, fname) or (None,)
+    if axis is None:                                  # 0-d input: value and index 0
+        v = _clone(input)
+        return result(v, Tensor._make(np.zeros((), _i64), None, 0))
+    if input.shape[axis] == 0:
+        raise IndexError(f"{fname}(): Expected reduction dim {axis} to have non-zero size.")
+    idx = np.expand_dims(argfn(input.data, axis=axis), axis)
+    values = MaxDim.apply(input, idx=idx, axis=axis, keepdim=bool(keepdim))
+    indices = idx if keepdim else np.squeeze(idx, axis)
+    return result(values, Tensor._make(indices.astype(_i64, copy=False), None, 0))
+
+
+def _clone(input):
+    from .elementwise import clone
+    return clone(input)
+
+
+def max(input, dim=None, keepdim=False):
+    """``max(x)`` (0-d), ``max(x, dim, keepdim)`` -> ``(values, indices)``, ``max(x, other)``."""
+    _check(input, "max")
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum
+        return maximum(input, dim)
+    if dim is None:
+        _numel_check(input, "max")
+        return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False)
+    return _extreme_dim(input, dim, keepdim, "max", np.argmax, max_result)
+
+
+def min(input, dim=None, keepdim=False):
+    """``min(x)`` (0-d), ``min(x, dim, keepdim)`` -> ``(values, indices)``, ``min(x, other)``."""
+    _check(input, "min")
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum
+        return minimum(input, dim)
+    if dim is None:
+        _numel_check(input, "min")
+        return AMin.apply(input, axes=tuple(range(input.ndim)), keepdim=False)
+    return _extreme_dim(input, dim, keepdim, "min", np.argmin, min_result)
+
+
+def _empty_reduce_check(input, axes, fname):
+    if input.data.size == 0 and builtins.any(input.shape[a] == 0 for a in axes) or (
+            input.data.size == 0 and not axes and input.ndim == 0):
+        raise IndexError(f"{fname}(): Expected reduction dim to have non-zero size.")
+
+
+def amax(input, dim=(), keepdim=False):
+    """Maximum over ``dim`` (int or tuple; ``()``/None = all); ties share the gradient."""
+    _check(input, "amax")
+    axes = _axes(dim, input.ndim)
+    _empty_reduce_check(input, axes, "amax")
+    return AMax.apply(input, axes=axes, keepdim=bool(keepdim))
+
+
+def amin(input, dim=(), keepdim=False):
+    """Minimum over ``dim`` (int or tuple; ``()``/None = all); ties share the gradient."""
+    _check(input, "amin")
+    axes = _axes(dim, input.ndim)
+    _empty_reduce_check(input, axes, "amin")
+    return AMin.apply(input, axes=axes, keepdim=bool(keepdim))
+
+
+def _arg(input, dim, keepdim, fname, fn):
+    _check(input, fname)
+    if dim is None:
+        if input.data.size == 0:
+            raise RuntimeError(f"{fname}(): Expected reduction dim to be specified for "
+                               f"input.numel() == 0.")
+        out = np.asarray(fn(input.data.reshape(-1)), _i64)
+        if keepdim:
+            out = out.reshape((1,) * input.ndim)
+        return Tensor._make(out, None, 0)
+    (axis,) = _single_dim(dim, input.ndim, fname) or (None,)
+    if axis is None:
+        return Tensor._make(np.zeros((), _i64), None, 0)
+    out = fn(input.data, axis=axis)
+    if keepdim:
+        out = np.expand_dims(out, axis)
+    return Tensor._make(np.asarray(out, _i64), None, 0)
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the (first) maximum, int64, no gradient; ``dim=None`` indexes the flattened input."""
+    return _arg(input, dim, keepdim, "argmax", np.argmax)
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the (first) minimum, int64, no gradient; ``dim=None`` indexes the flattened input."""
+    return _arg(input, dim, keepdim, "argmin", np.argmin)
+
+
+# --- logsumexp, prod, cumsum ----------------------------------------------------------
+
+class LogSumExp(Function):
+    """``log(sum(exp(x)))`` computed around the slice maximum: finite for ±1e4."""
+
+    def forward(self, a, axes, keepdim):
+        if a.dtype.kind != "f":
+            a = a.astype(_f32)
+        if a.size == 0:
+            m = np.zeros(_keep_shape(a.shape, axes), a.dtype)
+        else:
+            m = np.max(a, axis=axes, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            s = np.sum(np.exp(a - m), axis=axes, keepdims=True)
+            out_k = np.log(s) + m
+        self.a, self.axes, self.keepdim, self.out_k = a, axes, keepdim, out_k
+        return out_k if keepdim else out_k.reshape(_out_shape(a.shape, axes, False))
+
+    def backward(self, g):
+        gk = g if self.keepdim else g.reshape(self.out_k.shape)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return gk * np.exp(self.a - self.out_k)        # softmax over the reduced axes
+
+
+def logsumexp(input, dim=None, keepdim=False):
+    """Stable ``log(sum(exp(input), dim))``; ``dim=None`` reduces everything (an extension)."""
+    _check(input, "logsumexp")
+    return LogSumExp.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim))
+
+
+class Prod(Function):
+    """Product; the gradient is right with zeros present (one zero: only it gets a gradient)."""
+
+    def forward(self, a, axes, keepdim, dtype):
+        self.in_dtype = a.dtype
+        a = _as_dtype(a, dtype)
+        if a.dtype.kind in "bu" or (a.dtype.kind == "i" and dtype is None):
+            a = a.astype(_i64)
+        self.a, self.axes, self.keepdim = a, axes, keepdim
+        return np.asarray(np.prod(a, axis=axes, keepdims=keepdim))
+
+    def backward(self, g):
+        a, axes = self.a, self.axes
+        zero = a == 0
+        nz = zero.sum(axis=axes, keepdims=True)
+        # Product of the other elements = prod(nonzeros) / x where x != 0; for the single
+        # zero of a slice it is prod(nonzeros); with two or more zeros every entry is 0.
+        p_nz = np.prod(np.where(zero, 1, a), axis=axes, keepdims=True)
+        safe = np.where(zero, 1, a)
+        others = np.where(nz == 0, p_nz / safe, np.where(zero & (nz == 1), p_nz, 0))
+        gk = g if self.keepdim else g.reshape(_keep_shape(a.shape, axes))
+        return (gk * others).astype(self.in_dtype, copy=False)
+
+
+def prod(input, dim=None, keepdim=False, dtype=None):
+    """Product over ``dim`` (an int, or None for all); integer/bool input gives int64."""
+    _check(input, "prod")
+    return Prod.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim), dtype=dtype)
+
+
+class CumSum(Function):
+    def forward(self, a, axis, dtype):
+        self.in_dtype, self.axis = a.dtype, axis
+        a = _as_dtype(a, dtype)
+        if a.dtype.kind in "bu" or (a.dtype.kind == "i" and dtype is None):
+            a = a.astype(_i64)
+        if axis is None:                           # 0-d
+            return a.copy()
+        return np.cumsum(a, axis=axis)
+
+    def backward(self, g):
+        if self.axis is None:
+            return g.astype(self.in_dtype, copy=False)
+        ax = self.axis
+        r = np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax)
+        return np.ascontiguousarray(r).astype(self.in_dtype, copy=False)
+
+
+def cumsum(input, dim, dtype=None):
+    """Running sum along ``dim``; gradient is the reversed running sum."""
+    _check(input, "cumsum")
+    (axis,) = _single_dim(dim, input.ndim, "cumsum") or (None,)
+    return CumSum.apply(input, axis=axis, dtype=dtype)
+
+
+# --- norm -------------------------------------------------------------------------
+
+class PNorm(Function):
+    """``(sum |x|^p)^(1/p)`` for finite ``p > 0``; zero norms give a zero gradient."""
+
+    def forward(self, a, p, axes, keepdim):
+        self.a, self.p, self.axes, self.keepdim = a, p, axes, keepdim
+        ab = np.abs(a)
+        if p == 2:
+            out = np.sqrt(np.sum(ab * ab, axis=axes, keepdims=True))
+        elif p == 1:
+            out = np.sum(ab, axis=axes, keepdims=True)
+        else:
+            with np.errstate(over="ignore", divide="ignore"):
+                out = np.sum(ab ** p, axis=axes, keepdims=True) ** (1.0 / p)
+        out = out.astype(a.dtype, copy=False)
+        self.out_k = out
+        return out if keepdim else out.reshape(_out_shape(a.shape, axes, False))
+
+    def backward(self, g):
+        a, p, out = self.a, self.p, self.out_k
+        gk = g if self.keepdim else g.reshape(out.shape)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if p == 1:
+                return (gk * np.sign(a)).astype(a.dtype, copy=False)
+            if p == 2:
+                scale = np.where(out == 0, 0, gk / out)
+                return (a * scale).astype(a.dtype, copy=False)
+            # d/dx = sign(x) |x|^(p-1) / norm^(p-1)
+            ab = np.abs(a)
+            pw = np.where(ab == 0, 0, ab ** (p - 1)) if p < 1 else ab ** (p - 1)
+            scale = np.where(out == 0, 0, gk / out ** (p - 1))
+            return (np.sign(a) * pw * scale).astype(a.dtype, copy=False)
+
+
+class NormZero(Function):
+    """The "0-norm" (count of nonzeros): piecewise constant, zero gradient (as torch)."""
+
+    def forward(self, a, axes, keepdim):
+        return np.asarray(np.sum(a != 0, axis=axes, keepdims=keepdim)).astype(a.dtype)
+
+    def backward(self, g):
+        return np.zeros(self.inputs[0].shape, g.dtype)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over ``dim`` (None = all elements): ``p`` is 'fro' (= 2), a number, or ±inf."""
+    _check(input, "norm")
+    if dtype is not None:
+        from .elementwise import cast
+        input = cast(input, dtype)
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"norm(): input dtype should be floating point, got {input.dtype}")
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm(): p must be 'fro' or a number, got {p!r} ('nuc' is not supported)")
+    if not isinstance(p, (int, float, np.integer, np.floating)) or isinstance(p, bool):
+        raise TypeError(f"norm(): p must be 'fro' or a number, got {type(p).__name__}")
+    axes = _axes(dim, input.ndim)
+    from .elementwise import abs as _abs
+    if p == math.inf:
+        return AMax.apply(_abs(input), axes=axes, keepdim=bool(keepdim))
+    if p == -math.inf:
+        return AMin.apply(_abs(input), axes=axes, keepdim=bool(keepdim))
+    if p == 0:
+        return NormZero.apply(input, axes=axes, keepdim=bool(keepdim))
+    if p < 0:
+        raise ValueError(f"norm(): negative p ({p}) other than -inf is not supported")
+    return PNorm.apply(input, p=float(p), axes=axes, keepdim=bool(keepdim))
+
+
+# --- all / any ---------------------------------------------------------------------
+
+def all(input, dim=None, keepdim=False):
+    """True where every element (over ``dim``) is nonzero; bool, no gradient."""
+    _check(input, "all")
+    axes = _axes(dim, input.ndim)
+    return Tensor._make(np.asarray(np.all(input.data, axis=axes, keepdims=bool(keepdim))), None, 0)
+
+
+def any(input, dim=None, keepdim=False):
+    """True where some element (over ``dim``) is nonzero; bool, no gradient."""
+    _check(input, "any")
+    axes = _axes(dim, input.ndim)
+    return Tensor._make(np.asarray(np.any(input.data, axis=axes, keepdims=bool(keepdim))), None, 0)

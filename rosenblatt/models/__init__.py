@@ -1,1 +1,6 @@
-"""(being written)"""
+"""``rosenblatt.models``: the course's networks, from the perceptron to AlexNet.
+
+One import line per model file (helpers append theirs).
+"""
+from .perceptron import Perceptron, PerceptronResult  # noqa: F401
+from .mlp import MLP  # noqa: F401

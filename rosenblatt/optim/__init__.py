@@ -1,1 +1,10 @@
-"""(being written)"""
+"""``rosenblatt.optim``: optimisers and learning-rate schedulers with PyTorch's API."""
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam
+from .adamw import AdamW
+from .rmsprop import RMSprop
+from .adagrad import Adagrad
+from . import lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

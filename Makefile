@@ -1,0 +1,39 @@
+# rosenblatt — the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PIP     = $(PY) -m pip --disable-pip-version-check -q
+OUT    ?= out
+
+.PHONY: demo test test-fast bench reproduce clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime install (NumPy + the plotting/progress/digits extras the demo uses).
+$(VENV)/.demo: $(PY) pyproject.toml
+	$(PIP) install -e '.[all]'
+	@touch $@
+
+# Test install: adds pytest, hypothesis and torch==2.13.0 (the oracle).
+$(VENV)/.test: $(PY) pyproject.toml
+	$(PIP) install -e '.[test]'
+	@touch $@
+
+demo: $(VENV)/.demo
+	$(VENV)/bin/rosenblatt tour --out $(OUT)/tour
+
+test: $(VENV)/.test
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(VENV)/.test
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/run.py $(BENCH_ARGS)
+
+reproduce: $(VENV)/.test
+	$(PY) scripts/reproduce_mlp.py
+	$(PY) scripts/reproduce_cnn.py
+	$(PY) scripts/reproduce_rnn.py
+	$(PY) scripts/reproduce_labs.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache

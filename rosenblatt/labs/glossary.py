@@ -1,0 +1,85 @@
+"""The course's terms: Chinese, English, and where each lives in rosenblatt.
+
+``GLOSSARY`` is a list of ``(zh, en, api, note)``; the tour's HTML report prints
+it, and ``lookup('感知机')`` / ``lookup('perceptron')`` finds an entry.
+"""
+
+__all__ = ["GLOSSARY", "lookup"]
+
+GLOSSARY = [
+    ("感知机", "perceptron", "rb.models.Perceptron",
+     "Rosenblatt (1958): a linear threshold unit trained by the perceptron rule"),
+    ("多层感知机", "multilayer perceptron (MLP)", "rb.models.MLP",
+     "linear layers with a nonlinearity between them"),
+    ("神经元", "neuron / unit", "rb.nn.Linear (one output feature)",
+     "weighted sum of inputs plus a bias, then an activation"),
+    ("权重 / 权值", "weight", "rb.nn.Linear.weight", "a learnable rb.nn.Parameter"),
+    ("偏置", "bias", "rb.nn.Linear.bias", ""),
+    ("全连接层", "fully connected (linear) layer", "rb.nn.Linear", "y = x W^T + b"),
+    ("激活函数", "activation function", "rb.nn.ReLU / rb.nn.Sigmoid / rb.nn.Tanh",
+     "the nonlinearity; without it layers collapse into one linear map"),
+    ("异或问题", "XOR problem", "rb.labs.run('xor')", "not linearly separable"),
+    ("线性可分", "linearly separable", "rb.models.Perceptron.fit",
+     "the perceptron converges iff the classes are linearly separable"),
+    ("万能近似定理", "universal approximation theorem", "rb.labs.run('universal-approximation')",
+     "Cybenko 1989, Hornik 1991"),
+    ("前向传播", "forward propagation", "Module.forward / Module.__call__", ""),
+    ("反向传播", "back-propagation", "Tensor.backward",
+     "the chain rule applied backwards through the computation graph"),
+    ("计算图", "computation graph", "Tensor.grad_fn / Function.next_functions", ""),
+    ("链式法则", "chain rule", "rb.autograd (engine.run_backward)", ""),
+    ("梯度", "gradient", "Tensor.grad", ""),
+    ("梯度下降", "gradient descent", "rb.optim.SGD", "w <- w - lr * dJ/dw"),
+    ("随机梯度下降", "stochastic gradient descent (SGD)", "rb.optim.SGD + rb.utils.data.DataLoader",
+     "one mini-batch per step"),
+    ("学习率", "learning rate", "rb.optim.SGD(lr=...)", ""),
+    ("损失函数", "loss function", "rb.nn.MSELoss(reduction='none') / rb.nn.CrossEntropyLoss",
+     "the error on one sample"),
+    ("代价函数", "cost function", "rb.nn.CrossEntropyLoss(reduction='mean')",
+     "the loss averaged over the training set"),
+    ("目标函数", "objective function", "cost + λ·‖w‖² (rb.optim.SGD(weight_decay=...))",
+     "what the optimiser actually minimises"),
+    ("交叉熵", "cross-entropy", "rb.nn.CrossEntropyLoss / rb.nn.BCEWithLogitsLoss", ""),
+    ("均方误差", "mean squared error", "rb.nn.MSELoss", ""),
+    ("权值初始化", "weight initialisation", "rb.nn.init", "xavier_normal_, kaiming_normal_, zeros_..."),
+    ("Xavier 初始化", "Xavier (Glorot) initialisation", "rb.nn.init.xavier_normal_",
+     "Var(w) = 2 / (fan_in + fan_out); for tanh"),
+    ("Kaiming 初始化", "Kaiming (He) initialisation", "rb.nn.init.kaiming_normal_",
+     "Var(w) = 2 / fan_in; for ReLU"),
+    ("对称性破缺", "symmetry breaking", "rb.labs.run('zero-init')",
+     "why weights must not all start equal"),
+    ("梯度消失", "vanishing gradient", "rb.labs.run('activations')",
+     "products of derivatives < 1 shrink the gradient layer by layer"),
+    ("梯度爆炸", "exploding gradient", "rb.nn.utils.clip_grad_norm_",
+     "products of derivatives > 1; clip the gradient norm"),
+    ("过拟合", "overfitting", "rb.labs.run('weight-decay')", "train loss << test loss"),
+    ("欠拟合", "underfitting", "rb.labs.run('bias-variance')", "high bias"),
+    ("正则化", "regularisation", "rb.optim.SGD(weight_decay=...) / rb.nn.Dropout", ""),
+    ("权重衰减", "weight decay (L2 regularisation)", "rb.optim.SGD(weight_decay=...)", ""),
+    ("丢弃法", "dropout", "rb.nn.Dropout", "Srivastava et al. 2014"),
+    ("批量归一化", "batch normalisation", "rb.nn.BatchNorm1d / rb.nn.BatchNorm2d", "Ioffe & Szegedy 2015"),
+    ("偏差-方差分解", "bias-variance decomposition", "rb.labs.run('bias-variance')",
+     "E[(y - ŷ)²] = bias² + variance + noise"),
+    ("泛化", "generalisation", "rb.training.evaluate", "performance on unseen data"),
+    ("训练集 / 测试集", "training set / test set", "rb.utils.data.TensorDataset, random_split", ""),
+    ("小批量", "mini-batch", "rb.utils.data.DataLoader(batch_size=...)", ""),
+    ("轮次", "epoch", "rb.training.fit(epochs=...)", "one pass over the training set"),
+    ("卷积", "convolution", "rb.nn.Conv2d", "a shared local filter slid over the input"),
+    ("卷积核", "kernel / filter", "rb.nn.Conv2d.weight", ""),
+    ("池化", "pooling", "rb.nn.MaxPool2d / rb.nn.AvgPool2d", ""),
+    ("卷积神经网络", "convolutional neural network (CNN)", "rb.models.LeNet5 / rb.models.AlexNet", ""),
+    ("循环神经网络", "recurrent neural network (RNN)", "rb.nn.RNN", ""),
+    ("随时间反向传播", "back-propagation through time (BPTT)", "rb.nn.RNN + Tensor.backward", ""),
+    ("门控循环单元", "gated recurrent unit (GRU)", "rb.nn.GRU", "Cho et al. 2014"),
+    ("长短期记忆", "long short-term memory (LSTM)", "rb.nn.LSTM", "Hochreiter & Schmidhuber 1997"),
+    ("词嵌入", "embedding", "rb.nn.Embedding", ""),
+    ("语言模型", "language model", "rb.models.CharLM", ""),
+    ("困惑度", "perplexity", "exp(cross-entropy)", "a language model's average branching factor"),
+    ("Softmax 函数", "softmax", "rb.softmax / rb.nn.Softmax", ""),
+]
+
+
+def lookup(term):
+    """Entries whose Chinese or English term contains ``term`` (case-insensitive)."""
+    t = term.lower()
+    return [e for e in GLOSSARY if t in e[0].lower() or t in e[1].lower()]

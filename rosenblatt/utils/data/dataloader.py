@@ -1,0 +1,150 @@
+"""``DataLoader``: batches of a dataset, optionally shuffled by the seeded generator.
+
+Everything runs in the main process (``num_workers`` is accepted for
+compatibility and ignored).  When the dataset offers ``get_batch(indices)``
+(``TensorDataset``, a ``Subset`` of one, MNIST...) and no ``collate_fn`` is
+given, a batch is loaded with one fancy index per array: no per-sample Python.
+"""
+import numbers
+
+import numpy as np
+
+from ... import backend
+from ... import random as _random
+from ...autograd.tensor import Tensor
+
+__all__ = ["DataLoader", "default_collate"]
+
+
+def _wrap(a):
+    return Tensor._make(a, None, 0)
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch, like torch's ``default_collate``.
+
+    Tensors/arrays are stacked on a new first dimension; Python ints become an
+    int64 tensor, Python floats a float32 tensor (torch uses float64; here
+    float32 is the default dtype), bools a bool tensor; tuples/lists and dicts
+    are collated field by field; strings are returned as a list.
+    """
+    if len(batch) == 0:
+        raise ValueError("default_collate: got an empty batch")
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return _wrap(np.stack([b.data for b in batch]))
+    if isinstance(elem, np.ndarray):
+        return _wrap(np.stack(batch))
+    if isinstance(elem, np.generic):
+        return _wrap(np.array(batch, dtype=elem.dtype))
+    if isinstance(elem, bool):
+        return _wrap(np.array(batch, dtype=np.bool_))
+    if isinstance(elem, numbers.Integral):
+        return _wrap(np.array(batch, dtype=backend.DEFAULT_INT))
+    if isinstance(elem, numbers.Real):
+        return _wrap(np.array(batch, dtype=backend.DEFAULT_FLOAT))
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, dict):
+        return {k: default_collate([b[k] for b in batch]) for k in elem}
+    if isinstance(elem, (tuple, list)):
+        n = len(elem)
+        if any(len(b) != n for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        fields = [default_collate(list(f)) for f in zip(*batch)]
+        return tuple(fields) if isinstance(elem, tuple) else fields
+    raise TypeError(f"default_collate: batch must contain tensors, NumPy arrays, numbers, dicts "
+                    f"or lists; found {type(elem).__name__}")
+
+
+class DataLoader:
+    """``DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, generator=None)``
+
+    Iterating gives batches: for a dataset of ``(x, y)`` samples, ``(X, Y)`` with
+    ``X`` of shape ``(batch_size, *x.shape)``.  With ``shuffle=True`` every epoch
+    (every ``iter()``) draws a new permutation from ``generator`` (a
+    ``numpy.random.Generator``) or, by default, the global generator seeded by
+    ``rb.manual_seed``.  ``batch_size=None`` yields single samples unbatched.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, generator=None, **kwargs):
+        if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+            raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__, got "
+                            f"{type(dataset).__name__}")
+        if batch_size is not None and (not isinstance(batch_size, (int, np.integer))
+                                       or isinstance(batch_size, bool) or batch_size <= 0):
+            raise ValueError(f"batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size!r}")
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError("num_workers option should be non-negative")
+        if generator is not None and not isinstance(generator, np.random.Generator):
+            raise TypeError(f"generator must be a numpy.random.Generator, got "
+                            f"{type(generator).__name__}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                             "shuffle, sampler, and drop_last")
+        self.dataset = dataset
+        self.batch_size = None if batch_sampler is not None else batch_size
+        self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = num_workers
+        self.collate_fn = collate_fn
+        self.drop_last = bool(drop_last)
+        self.generator = generator
+        self.pin_memory = pin_memory
+
+    def _order(self):
+        n = len(self.dataset)
+        if self.sampler is not None:
+            return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
+        if self.shuffle:
+            gen = self.generator if self.generator is not None else _random.default_generator()
+            return gen.permutation(n)
+        return None  # sequential
+
+    def __iter__(self):
+        if self.batch_sampler is not None:
+            for idx in self.batch_sampler:
+                yield self._fetch(np.asarray(list(idx), dtype=np.int64))
+            return
+        n = len(self.dataset)
+        order = self._order()
+        if self.batch_size is None:
+            for i in (range(n) if order is None else order):
+                s = self.dataset[int(i)]
+                yield s if self.collate_fn is None else self.collate_fn(s)
+            return
+        bs = self.batch_size
+        total = n if order is None else len(order)
+        stop = total - total % bs if self.drop_last else total
+        for start in range(0, stop, bs):
+            end = min(start + bs, total)
+            if order is None:
+                yield self._fetch(slice(start, end))
+            else:
+                yield self._fetch(order[start:end])
+
+    def _fetch(self, idx):
+        get_batch = None
+        if self.collate_fn is None:
+            get_batch = getattr(self.dataset, "get_batch", None)
+        if get_batch is not None:
+            return get_batch(idx)
+        if isinstance(idx, slice):
+            idx = range(idx.start, idx.stop)
+        samples = [self.dataset[int(i)] for i in idx]
+        return (self.collate_fn or default_collate)(samples)
+
+    def __len__(self):
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
