@@ -68,7 +68,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             raise TypeError(f"gradcheck: inputs must be float64 for a meaningful check, got {x.dtype}; "
                             f"use .double()")
     for x in diff:
-        x.data = np.ascontiguousarray(x.data)   # perturbed in place through a flat view
+        # Perturbed in place through a flat view (np.ascontiguousarray would turn 0-d into 1-d).
+        if not (x.data.flags.c_contiguous and x.data.flags.writeable):
+            x.data = x.data.copy()
     rng = np.random.default_rng(seed)
 
     def outputs():

@@ -330,7 +330,11 @@ class Tensor:
 
     def copy_(self, src):
         src = _raw(src)
-        if np.broadcast_shapes(np.shape(src), self.data.shape) != self.data.shape:
+        try:
+            ok = np.broadcast_shapes(np.shape(src), self.data.shape) == self.data.shape
+        except ValueError:
+            ok = False
+        if not ok:
             raise RuntimeError(f"copy_: source of shape {tuple(np.shape(src))} cannot be broadcast "
                                f"to the destination shape {tuple(self.data.shape)}")
         return self._inplace(src)

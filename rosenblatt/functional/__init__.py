@@ -27,7 +27,7 @@ square reciprocal floor ceil round trunc cast clone exp2 expm1
 sum mean var std max min amax amin logsumexp prod cumsum argmax argmin norm all any
 reshape view flatten squeeze unsqueeze transpose permute expand expand_as repeat split chunk unbind
 t contiguous view_as reshape_as flip narrow swapaxes unflatten
-gather index_select masked_fill masked_fill_
+gather index_select masked_fill masked_fill_ index_put_ index_put movedim swapdims
 eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or
 softmax log_softmax
 """.split()

@@ -257,29 +257,36 @@ def _value_shape_error(vshape, a, key):
 def index_put_(input, key, value, accumulate=False):
     """``input[key] = value`` in place (``Tensor.__setitem__``).
 
-    Like every in-place op this raises for a leaf that requires grad (or a tensor
-    in a graph) unless grad mode is off: wrap parameter updates in ``no_grad()``.
-    A ``value`` that requires grad puts ``input`` into the graph (its data is
-    replaced by an updated copy, so arrays saved by earlier ops stay intact).
+    Like every in-place op this raises for a leaf that requires grad unless grad
+    mode is off: wrap parameter updates in ``no_grad()``.
+    With grad mode on, a ``value`` that requires grad, or an ``input`` that is
+    already in a graph, is recorded out of place: ``input``'s data is replaced by
+    an updated copy (so arrays saved by earlier ops stay intact; other views of
+    the old data do not see the write) and ``input`` points at the new node.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"index_put_(): argument 'input' must be a Tensor, not {type(input).__name__}")
-    input._check_inplace()
+    grad_on = grad_mode._enabled[0]
+    if grad_on and input.requires_grad and input.grad_fn is None:
+        input._check_inplace()               # a leaf that requires grad: PyTorch's error
     key, _ = _normalize_key(key)
     if isinstance(value, Tensor):
         v = value.data
-        if value.requires_grad and grad_mode._enabled[0]:
-            if input.dtype.kind != "f":
-                raise RuntimeError(f"index_put_(): cannot put a value that requires grad into a "
-                                   f"tensor of dtype {input.dtype}")
-            out = IndexPut.apply(input.detach(), value, key=key, accumulate=bool(accumulate))
-            input.data, input.grad_fn, input._out_idx = out.data, out.grad_fn, 0
-            input.requires_grad = True
-            return input
     elif isinstance(value, (int, float, bool, np.generic, np.ndarray, list, tuple)):
-        v = np.asarray(value) if isinstance(value, (list, tuple)) else value
+        v = value = np.asarray(value) if isinstance(value, (list, tuple)) else value
     else:
         raise TypeError(f"index_put_(): 'value' must be a Tensor or a number, got {type(value).__name__}")
+    if grad_on and (input.grad_fn is not None or (isinstance(value, Tensor) and value.requires_grad)):
+        if input.dtype.kind != "f":
+            raise RuntimeError(f"index_put_(): cannot put a value that requires grad into a "
+                               f"tensor of dtype {input.dtype}")
+        # Recorded out of place on a copy, then ``input`` is re-pointed at the result:
+        # arrays saved by ops that already consumed ``input`` stay intact.
+        old = Tensor._make(input.data, input.grad_fn, input._out_idx)
+        out = IndexPut.apply(old, value, key=key, accumulate=bool(accumulate))
+        input.data, input.grad_fn, input._out_idx = out.data, out.grad_fn, 0
+        input.requires_grad = True
+        return input
     if not input.data.flags.writeable:       # e.g. the broadcast view made by expand()
         input.data = input.data.copy()
     try:

@@ -107,9 +107,6 @@ def reshape(input, *shape):
 def view(input, *shape):
     """Like :func:`reshape`; the element count must match (-1 is inferred)."""
     _check_tensor(input, "view")
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not _is_int(shape[0]):
-        from .elementwise import cast
-        return cast(input, shape[0])            # x.view(dtype) as a cast
     return _reshape(input, _int_tuple(shape, "view", "shape"), "view")
 
 
@@ -340,35 +337,41 @@ def _tensor_list(tensors, fname):
 
 class Cat(Function):
     def forward(self, *arrays, dim):
-        dt = _result_dtype(arrays)
+        # PyTorch (legacy) skips 1-d empty tensors of shape (0,) among tensors of other ranks.
+        mixed = any(a.ndim != 1 for a in arrays)
+        self.skip = [mixed and a.ndim == 1 and a.shape[0] == 0 for a in arrays]
+        kept = [a for a, s in zip(arrays, self.skip) if not s]
         self.dim = dim
-        self.sizes = [a.shape[dim] for a in arrays]
+        self.sizes = [a.shape[dim] for a in kept]
         self.dtypes = [a.dtype for a in arrays]
-        return np.concatenate(arrays, axis=dim, dtype=dt)
+        return np.concatenate(kept, axis=dim, dtype=_result_dtype(arrays))
 
     def backward(self, g):
-        offsets = np.cumsum(self.sizes)[:-1]
-        parts = np.split(g, offsets, axis=self.dim)
-        return tuple((p if p.dtype == dt else p.astype(dt)) if need else None
-                     for p, dt, need in zip(parts, self.dtypes, self.needs_input_grad))
+        parts = iter(np.split(g, np.cumsum(self.sizes)[:-1], axis=self.dim))
+        out = []
+        for skip, dt, need in zip(self.skip, self.dtypes, self.needs_input_grad):
+            p = np.zeros(0, dt) if skip else next(parts)
+            out.append((p if p.dtype == dt else p.astype(dt)) if need else None)
+        return tuple(out)
 
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dim (shapes must match elsewhere)."""
     tensors = _tensor_list(tensors, "cat")
+    for i, x in enumerate(tensors):
+        if x.ndim == 0:
+            raise RuntimeError(f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated")
     # PyTorch (legacy) skips 1-d empty tensors of shape (0,) when the others are not 1-d.
-    if any(x.ndim != 1 or x.shape[0] != 0 for x in tensors):
-        kept = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)]
-        tensors = kept or tensors
-    ref = tensors[0]
-    if ref.ndim == 0:
-        raise RuntimeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
+    legacy = [x.ndim == 1 and x.shape[0] == 0 for x in tensors]
+    mixed = any(x.ndim != 1 for x in tensors)
+    ref = next((x for x, e in zip(tensors, legacy) if not (e and mixed)), tensors[0])
     d = _check_dim(dim, ref.ndim, "dim")
     for i, x in enumerate(tensors):
+        if legacy[i] and mixed:
+            continue
         if x.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape)) if j != d):
             raise RuntimeError(f"cat(): tensors must have the same shape except in dimension {dim}: "
-                               f"tensor 0 has shape {tuple(ref.shape)} but tensor {i} has shape "
-                               f"{tuple(x.shape)}")
+                               f"got shapes {tuple(ref.shape)} and {tuple(x.shape)} (tensor {i})")
     if len(tensors) == 1:
         return reshape(tensors[0], tensors[0].shape)
     return Cat.apply(*tensors, dim=d)
@@ -576,7 +579,9 @@ def _take(a, ax, sl):
 def _pad_axis(a, ax, b, e, mode):
     n = a.shape[ax]
     if mode == "reflect":
-        parts = [_take(a, ax, slice(b, 0, -1)), a, _take(a, ax, slice(n - 2, n - 2 - e, -1))]
+        stop = n - 2 - e
+        parts = [_take(a, ax, slice(b, 0, -1)), a,
+                 _take(a, ax, slice(n - 2, stop if stop >= 0 else None, -1))]
     elif mode == "replicate":
         parts = [np.repeat(_take(a, ax, slice(0, 1)), b, axis=ax), a,
                  np.repeat(_take(a, ax, slice(n - 1, n)), e, axis=ax)]

@@ -1,2 +1,100 @@
-"""(being written)"""
-__all__ = []
+"""``embedding`` (a table lookup with a fast backward for repeated indices) and ``one_hot``.
+
+The backward of a lookup sums the output gradients of every position that used the same
+row.  ``np.add.at`` does that but is slow; here the rows are grouped instead:
+
+* small vocabulary: one GEMM with a one-hot matrix, ``onehot(V, N) @ g (N, D)``;
+* otherwise: sort the indices, ``np.add.reduceat`` the sorted gradient rows per run of
+  equal indices, and write the sums into the touched rows only.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+
+__all__ = ["embedding", "one_hot"]
+
+_ONEHOT_LIMIT = 1 << 22         # V * N below this: the one-hot GEMM is the faster backward
+
+
+def _scatter_rows(idx, g, num_rows):
+    """``out[idx[k]] += g[k]`` for a flat int array ``idx`` (N,) and ``g`` (N, D)."""
+    N, D = g.shape
+    out = np.zeros((num_rows, D), g.dtype)
+    if N == 0:
+        return out
+    if num_rows * N <= _ONEHOT_LIMIT:
+        onehot = np.zeros((num_rows, N), g.dtype)
+        onehot[idx, np.arange(N)] = 1
+        np.matmul(onehot, g, out=out)
+        return out
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    out[s[starts]] = np.add.reduceat(g[order], starts, axis=0)
+    return out
+
+
+class Embedding(Function):
+    def forward(self, weight, indices, padding_idx=None):
+        self.indices, self.num, self.padding_idx = indices, weight.shape[0], padding_idx
+        return weight[indices]
+
+    def backward(self, g):
+        D = g.shape[-1]
+        idx = self.indices.reshape(-1)
+        gw = _scatter_rows(idx, g.reshape(-1, D), self.num)
+        if self.padding_idx is not None:
+            gw[self.padding_idx] = 0
+        return gw, None
+
+
+def _int_indices(input, fn):
+    arr = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: input (the indices) must be an integer tensor (int64 or int32), "
+                        f"got {arr.dtype}")
+    return arr
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer ``input``.
+
+    Output shape ``input.shape + (embedding_dim,)``.  Row ``padding_idx`` receives no gradient.
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported")
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be a 2-D Tensor (num_embeddings, embedding_dim), "
+                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+    idx = _int_indices(input, "embedding")
+    V = weight.shape[0]
+    if idx.size and (idx.min() < -V or idx.max() >= V):
+        bad = idx.max() if idx.max() >= V else idx.min()
+        raise IndexError(f"embedding: index {int(bad)} is out of range for an embedding table with "
+                         f"{V} rows (valid: 0 to {V - 1})")
+    if idx.size and idx.min() < 0:
+        raise IndexError(f"embedding: negative index {int(idx.min())}; indices must be in "
+                         f"[0, {V - 1}]")
+    if padding_idx is not None:
+        if not -V <= padding_idx < V:
+            raise ValueError(f"embedding: padding_idx must be within num_embeddings ({V}), "
+                             f"got {padding_idx}")
+        padding_idx %= V
+    return Embedding.apply(weight, idx, padding_idx=padding_idx)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices of any shape -> int64 one-hot of shape ``tensor.shape + (C,)``."""
+    idx = _int_indices(tensor, "one_hot")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes - 1}] "
+                           f"(num_classes={num_classes}), got values in "
+                           f"[{int(idx.min())}, {int(idx.max())}]")
+    out = np.zeros(idx.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    return Tensor._make(out, None, 0)

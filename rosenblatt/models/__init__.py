@@ -4,3 +4,5 @@ One import line per model file (helpers append theirs).
 """
 from .perceptron import Perceptron, PerceptronResult  # noqa: F401
 from .mlp import MLP  # noqa: F401
+from .lenet import LeNet5  # noqa: F401
+from .alexnet import AlexNet, AlexNetSmall  # noqa: F401

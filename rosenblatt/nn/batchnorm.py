@@ -17,7 +17,7 @@ class _BatchNorm(Module):
     _ndims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
         if not isinstance(num_features, (int, np.integer)) or isinstance(num_features, bool) \
                 or num_features < 1:
@@ -29,7 +29,10 @@ class _BatchNorm(Module):
         dt = np.dtype(backend.DEFAULT_FLOAT if dtype is None else dtype)
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dt))
-            self.bias = Parameter(np.zeros(self.num_features, dt))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_features, dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -52,7 +55,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             self.weight.data[...] = 1
-            self.bias.data[...] = 0
+            if self.bias is not None:
+                self.bias.data[...] = 0
 
     def _check_input_dim(self, input):
         if input.ndim not in self._ndims:
@@ -78,7 +82,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -189,14 +189,17 @@ class Module:
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """Parameters and persistent buffers under PyTorch's dotted keys."""
         out = OrderedDict() if destination is None else destination
-        for mprefix, m in self.named_modules(prefix=prefix.rstrip(".")):
-            dot = mprefix + ("." if mprefix else "")
-            for name, p in m._parameters.items():
-                if p is not None:
-                    out[dot + name] = p if keep_vars else p.detach()
-            for name, b in m._buffers.items():
-                if b is not None and name not in m._non_persistent:
-                    out[dot + name] = b if keep_vars else b.detach()
+        dot = prefix if not prefix or prefix.endswith(".") else prefix + "."
+        for name, p in self._parameters.items():
+            if p is not None:
+                out[dot + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                out[dot + name] = b if keep_vars else b.detach()
+        # Every path to a shared submodule gets its own keys, as in PyTorch (no de-duplication).
+        for name, m in self._modules.items():
+            if m is not None:
+                m.state_dict(out, dot + name + ".", keep_vars)
         return out
 
     def load_state_dict(self, state_dict, strict=True):

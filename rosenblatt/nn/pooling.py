@@ -1,5 +1,6 @@
 """Pooling modules: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d (PyTorch's arguments and repr)."""
 from .. import functional as F
+from ..functional.conv import _ntuple
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
@@ -64,10 +65,10 @@ class AvgPool1d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
-        self.kernel_size = F.conv._ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
-        self.stride = F.conv._ntuple(stride if stride is not None else kernel_size, 1, "stride",
+        self.kernel_size = _ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = _ntuple(stride if stride is not None else kernel_size, 1, "stride",
                                      "AvgPool1d")
-        self.padding = F.conv._ntuple(padding, 1, "padding", "AvgPool1d", minimum=0)
+        self.padding = _ntuple(padding, 1, "padding", "AvgPool1d", minimum=0)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 

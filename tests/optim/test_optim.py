@@ -17,13 +17,14 @@ def _init(seed=0):
                        for s in [(D_IN, D_H), (D_H,), (D_H, D_OUT), (D_OUT,)]]}
 
 
-def _loss_backward(m, params, x, y):
-    """A 2-layer MLP (square activation) and an MSE loss; back-propagates into params."""
+def _loss_backward(m, params, x, y, sign=1.0):
+    """A 2-layer MLP (square activation) and an MSE loss (times ``sign``: maximize
+    runs get -loss, so they stay bounded); back-propagates into params."""
     w1, b1, w2, b2 = params
     h = x @ w1 + b1
     out = (h * h) * 0.5 @ w2 + b2
     r = (out - y) ** 2
-    g = np.full(r.shape, 1.0 / r.shape[0], np.float32)
+    g = np.full(r.shape, sign / r.shape[0], np.float32)
     r.backward(m.tensor(g))
 
 
@@ -36,6 +37,7 @@ class Pair:
         self.rp = [rb.nn.Parameter(a.copy()) for a in d["params"]]
         self.tp = [torch.nn.Parameter(torch.tensor(a.copy())) for a in d["params"]]
         self.rb_cls, self.torch_cls, self.kwargs, self.groups = rb_cls, torch_cls, kwargs, groups
+        self.sign = -1.0 if kwargs.get("maximize") else 1.0
         self.ro = rb_cls(self._groups(self.rp), **kwargs)
         self.to = torch_cls(self._groups(self.tp), **kwargs)
 
@@ -48,12 +50,12 @@ class Pair:
         opt = opt or self.ro
         params = params or self.rp
         opt.zero_grad()
-        _loss_backward(rb, params, rb.tensor(self.x_np), rb.tensor(self.y_np))
+        _loss_backward(rb, params, rb.tensor(self.x_np), rb.tensor(self.y_np), self.sign)
         opt.step()
 
     def step_torch(self):
         self.to.zero_grad()
-        _loss_backward(torch, self.tp, torch.tensor(self.x_np), torch.tensor(self.y_np))
+        _loss_backward(torch, self.tp, torch.tensor(self.x_np), torch.tensor(self.y_np), self.sign)
         self.to.step()
 
     def check(self, where, atol=1e-5, rtol=1e-5):
@@ -178,19 +180,19 @@ def test_add_param_group_and_zero_grad():
 
 
 def test_closure_and_no_graph():
-    p = rb.nn.Parameter(np.array([1.0, 2.0], np.float32))
+    p = rb.nn.Parameter(np.array([[1.0, 2.0]], np.float32))
     opt = rb.optim.Adam([p], lr=0.1)
 
     def closure():
         opt.zero_grad()
-        loss = (p * p) @ rb.tensor(np.ones(2, np.float32))
+        loss = (p * p) @ rb.tensor(np.ones((2, 1), np.float32))
         loss.backward()
         return loss
 
     loss = opt.step(closure)
     assert float(loss) == pytest.approx(5.0)
     assert p.grad_fn is None and p.is_leaf and p.requires_grad
-    np.testing.assert_allclose(p.data, [0.9, 1.9], rtol=1e-5)
+    np.testing.assert_allclose(p.data, [[0.9, 1.9]], rtol=1e-5)
 
 
 @pytest.mark.parametrize("make,msg", [

@@ -1,0 +1,159 @@
+"""Pooling: PyTorch oracle for every variant, ties, indices, a slow reference, gradcheck, errors."""
+import numpy as np
+import pytest
+
+import rosenblatt as rb
+from tests.oracle import compare, torch
+
+
+def _rand(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def slow_max_pool2d(x, k, s, p):
+    """Reference: loops over output pixels, -inf padding (tests only)."""
+    N, C, H, W = x.shape
+    xp = np.full((N, C, H + 2 * p, W + 2 * p), -np.inf)
+    xp[:, :, p:p + H, p:p + W] = x
+    OH, OW = (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+    out = np.empty((N, C, OH, OW))
+    for i in range(OH):
+        for j in range(OW):
+            out[:, :, i, j] = xp[:, :, i * s:i * s + k, j * s:j * s + k].max(axis=(2, 3))
+    return out
+
+
+def slow_avg_pool2d(x, k, s):
+    N, C, H, W = x.shape
+    OH, OW = (H - k) // s + 1, (W - k) // s + 1
+    out = np.empty((N, C, OH, OW))
+    for i in range(OH):
+        for j in range(OW):
+            out[:, :, i, j] = x[:, :, i * s:i * s + k, j * s:j * s + k].mean(axis=(2, 3))
+    return out
+
+
+MAX_GRID = [  # kernel, stride, padding, dilation, ceil_mode
+    (2, None, 0, 1, False), (3, 2, 1, 1, False), (3, 2, 1, 1, True), ((2, 3), (1, 2), 1, 1, False),
+    (3, 1, 1, 2, False), (2, 2, 0, 1, True), ((3, 2), 2, (1, 0), (1, 2), True), (1, 1, 0, 1, False),
+    (4, 3, 2, 1, True),
+]
+
+
+@pytest.mark.parametrize("k,s,p,d,ceil", MAX_GRID)
+def test_max_pool2d_oracle(k, s, p, d, ceil):
+    x = _rand(2, 3, 9, 11, seed=1)
+    compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(x, k, s, p, d, ceil_mode=ceil), x)
+
+
+@pytest.mark.parametrize("k,s,p,d,ceil", MAX_GRID[:6])
+def test_max_pool2d_indices_oracle(k, s, p, d, ceil):
+    x = _rand(2, 3, 9, 11, seed=2)
+    r, t = compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(
+        x, k, s, p, d, ceil_mode=ceil, return_indices=True), x)
+    assert r[1].dtype == np.int64 and not r[1].requires_grad
+
+
+@pytest.mark.parametrize("k,s", [(2, 2), (2, 1), (3, 2)])
+def test_max_pool2d_ties_go_to_first_max(k, s):
+    x = (np.random.default_rng(3).integers(0, 3, (2, 2, 8, 8))).astype(np.float32)   # many ties
+    compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(x, k, s), x)
+    compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(x, k, s, return_indices=True), x)
+    compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(x, k, s), np.zeros((1, 1, 6, 6), np.float32))
+
+
+def test_max_pool_channel_first_input_from_conv():
+    # conv2d returns a channel-first view; pooling must give the same values and grads.
+    x, w = _rand(3, 2, 10, 10), _rand(4, 2, 3, 3)
+    compare("max_pool2d", lambda m, x, w: m.nn.functional.max_pool2d(
+        m.relu(m.nn.functional.conv2d(x, w, padding=1)), 2), x, w, atol=1e-4)
+    compare("avg_pool2d", lambda m, x, w: m.nn.functional.avg_pool2d(
+        m.nn.functional.conv2d(x, w, padding=1), 3, 2, 1), x, w, atol=1e-4)
+
+
+AVG_GRID = [  # kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
+    (2, None, 0, False, True, None), (3, 2, 1, False, True, None), (3, 2, 1, False, False, None),
+    (3, 2, 1, True, True, None), (3, 2, 1, True, False, None), ((2, 3), (1, 2), (1, 1), False, True, None),
+    (3, 3, 1, True, False, None), (2, 2, 0, False, True, 3), (3, 2, 1, True, True, 5), (4, 3, 2, True, False, None),
+]
+
+
+@pytest.mark.parametrize("k,s,p,ceil,cip,div", AVG_GRID)
+def test_avg_pool2d_oracle(k, s, p, ceil, cip, div):
+    x = _rand(2, 3, 9, 11, seed=4)
+    compare("avg_pool2d", lambda m, x: m.nn.functional.avg_pool2d(x, k, s, p, ceil, cip, div), x)
+
+
+@pytest.mark.parametrize("size", [(6, 6), (4, 3), 5, (None, 2), (1, 1), (7, 11), (9, 13)])
+def test_adaptive_avg_pool2d_oracle(size):
+    x = _rand(2, 3, 7, 11, seed=5)
+    compare("adaptive_avg_pool2d", lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, size), x)
+
+
+@pytest.mark.parametrize("k,s,p,ceil", [(2, None, 0, False), (3, 2, 1, True), (4, 1, 2, False)])
+def test_pool1d_oracle(k, s, p, ceil):
+    x = _rand(2, 3, 13, seed=6)
+    compare("max_pool1d", lambda m, x: m.nn.functional.max_pool1d(x, k, s, p, ceil_mode=ceil), x)
+    compare("max_pool1d", lambda m, x: m.nn.functional.max_pool1d(x, k, s, p, ceil_mode=ceil,
+                                                                  return_indices=True), x)
+    compare("avg_pool1d", lambda m, x: m.nn.functional.avg_pool1d(x, k, s, p, ceil, False), x)
+    compare("adaptive_avg_pool1d", lambda m, x: m.nn.functional.adaptive_avg_pool1d(x, 5), x)
+
+
+def test_pool_unbatched_oracle():
+    x = _rand(3, 8, 9, seed=7)
+    compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(x, 2), x)
+    compare("avg_pool2d", lambda m, x: m.nn.functional.avg_pool2d(x, 3, 2, 1), x)
+    compare("adaptive_avg_pool2d", lambda m, x: m.nn.functional.adaptive_avg_pool2d(x, (3, 4)), x)
+    compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(x, 2, return_indices=True), x)
+
+
+def test_matches_slow_reference():
+    x = _rand(2, 3, 10, 9, seed=8)
+    for k, s, p in [(2, 2, 0), (3, 2, 1), (3, 1, 1)]:
+        np.testing.assert_allclose(rb.max_pool2d(rb.tensor(x), k, s, p).data,
+                                   slow_max_pool2d(x, k, s, p), rtol=0, atol=0)
+    for k, s in [(2, 2), (3, 2), (3, 1)]:
+        np.testing.assert_allclose(rb.avg_pool2d(rb.tensor(x), k, s).data, slow_avg_pool2d(x, k, s),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_pool_gradcheck():
+    rng = np.random.default_rng(9)
+    x = rb.tensor(rng.standard_normal((1, 2, 5, 6)), requires_grad=True)   # distinct values: no ties
+    for fn in [lambda x: rb.max_pool2d(x, 2),
+               lambda x: rb.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+               lambda x: rb.max_pool2d(x, 2, 1, return_indices=True)[0],
+               lambda x: rb.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+               lambda x: rb.avg_pool2d(x, 2, 1, divisor_override=3),
+               lambda x: rb.adaptive_avg_pool2d(x, (3, 4))]:
+        assert rb.autograd.gradcheck(fn, (x,))
+    x1 = rb.tensor(rng.standard_normal((2, 2, 7)), requires_grad=True)
+    for fn in [lambda x: rb.max_pool1d(x, 3, 2, 1), lambda x: rb.avg_pool1d(x, 3, 2, 1),
+               lambda x: rb.adaptive_avg_pool1d(x, 3)]:
+        assert rb.autograd.gradcheck(fn, (x1,))
+
+
+def test_float32_and_float64_kept():
+    for dt in (np.float32, np.float64):
+        x = rb.tensor(_rand(1, 2, 6, 6).astype(dt), requires_grad=True)
+        for y in (rb.max_pool2d(x, 2), rb.avg_pool2d(x, 3, 2, 1), rb.adaptive_avg_pool2d(x, 4)):
+            assert y.dtype == dt
+            y.sum().backward()
+            assert x.grad.dtype == dt
+
+
+def test_pool_errors():
+    x = rb.tensor(_rand(1, 2, 6, 6))
+    with pytest.raises(RuntimeError, match="pad should be at most half"):
+        rb.max_pool2d(x, 2, padding=2)
+    with pytest.raises(RuntimeError, match="pad should be at most half"):
+        rb.avg_pool2d(x, 3, padding=2)
+    with pytest.raises(RuntimeError, match=r"4-D input.*\(6, 6\)"):
+        rb.max_pool2d(rb.tensor(_rand(6, 6)), 2)
+    with pytest.raises(RuntimeError, match="output size is too small"):
+        rb.max_pool2d(x, 7)
+    with pytest.raises(ValueError, match="'kernel_size'"):
+        rb.avg_pool2d(x, 0)
+    with pytest.raises(ValueError, match="output_size"):
+        rb.adaptive_avg_pool2d(x, (2, 2, 2))
