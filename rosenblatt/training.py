@@ -365,8 +365,9 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regula
       ``resume=True`` continues from it when it exists (else starts fresh).
     * ``callbacks``: callables ``cb(epoch, record, model)`` run after each epoch
       (after the checkpoint is written); returning ``True`` stops training.
-    * ``progress``: a tqdm bar per epoch when tqdm is installed, else one
-      printed line per epoch; ``False`` for silence.
+    * ``progress``: ``True``/``'bar'``: a tqdm bar per epoch when tqdm is
+      installed, else one printed line per epoch; ``'plain'``: the printed
+      lines; ``False`` for silence.
     * ``accuracy``: ``True`` (automatic for classifiers), ``False``, or a
       callable ``(output, target) -> fraction correct``.
     """
@@ -405,7 +406,9 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regula
             _random.set_rng_state(state["rng"])
             if history.stopped_early:
                 return history
-    tqdm = _tqdm() if progress else None
+    if progress not in (True, False, None, "bar", "plain"):
+        raise ValueError(f"fit: progress must be True, False, 'bar' or 'plain', got {progress!r}")
+    tqdm = _tqdm() if progress in (True, "bar") else None
 
     for epoch in range(start + 1, epochs + 1):
         t0 = time.perf_counter()

@@ -13,6 +13,7 @@ CNNs see ``(N, 1, 28, 28)``: the 8x8 digits are enlarged to 28x28 as
 ``rosenblatt.models`` prescribes for them.
 """
 import argparse
+import importlib
 import json
 import os
 import time
@@ -65,6 +66,8 @@ def add_train_arguments(parser, model="mlp"):
     g.add_argument("--lr", type=float, default=None,
                    help=f"learning rate (default: {DEFAULT_LR['adam']} for adam, {DEFAULT_LR['sgd']} for sgd)")
     g.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default: 0.9)")
+    g.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                   help="learning-rate schedule over the epochs (default: constant)")
     g.add_argument("--l2", type=float, default=0.0,
                    help="L2 regularisation lambda: the objective adds lambda/2*||W||^2 (default: 0)")
     g.add_argument("--patience", type=_positive_int, default=None,
@@ -82,7 +85,8 @@ def add_train_arguments(parser, model="mlp"):
     g.add_argument("--out", default=None, help=f"output directory (default: runs/{model}-DATASET)")
     g.add_argument("--resume", action="store_true",
                    help="continue from OUT/checkpoint.npz if it exists (same options)")
-    g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g.add_argument("--progress", choices=("bar", "plain", "none"), default="bar",
+                   help="per-epoch progress: a tqdm bar, one printed line, or nothing (default: bar)")
 
 
 def add_evaluate_arguments(parser):
@@ -118,15 +122,13 @@ def load_arrays(dataset, data_dir=None):
 
 
 def enlarge_digits(x):
-    """8x8 digits to 28x28 for the CNNs (see ``rosenblatt.models``)."""
-    from .. import models
-    fn = getattr(models, "digits_to_28x28", None)
+    """8x8 digits to 28x28 for the CNNs: nearest-neighbour index mapping (pixel r of 28
+    reads pixel r*8//28), the enlargement the LeNet-5 tests and scripts use."""
+    fn = getattr(importlib.import_module("rosenblatt.models"), "digits_to_28x28", None)
     if fn is not None:
         return np.asarray(fn(x))
-    # 3x nearest-neighbour upsampling to 24x24, then a 2-pixel zero border.
-    up = np.repeat(np.repeat(x, 3, axis=-2), 3, axis=-1)
-    pad = [(0, 0)] * (up.ndim - 2) + [(2, 2), (2, 2)]
-    return np.pad(up, pad)
+    idx = (np.arange(28) * x.shape[-1]) // 28
+    return np.ascontiguousarray(x[..., idx, :][..., idx])
 
 
 def prepare(config, X, y):
@@ -182,7 +184,7 @@ def train(args):
         X_train, y_train = X_train[:args.limit], y_train[:args.limit]
     config = {"model": args.model, "dataset": args.dataset, "num_classes": int(max(y_train.max(), y_test.max()) + 1),
               "epochs": args.epochs, "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": lr,
-              "momentum": args.momentum, "l2": args.l2, "seed": args.seed, "limit": args.limit,
+              "momentum": args.momentum, "schedule": args.schedule, "l2": args.l2, "seed": args.seed, "limit": args.limit,
               "val_fraction": args.val_fraction, "patience": args.patience}
     if args.model == "mlp":
         config.update(hidden=args.hidden, activation=args.activation, dropout=args.dropout,
@@ -207,15 +209,18 @@ def train(args):
         optimizer = rb.optim.SGD(params, lr=lr, momentum=args.momentum)
     else:
         optimizer = rb.optim.Adam(params, lr=lr)
+    scheduler = None
+    if args.schedule == "cosine":
+        scheduler = rb.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{args.model} on {args.dataset}: {len(X_train)} training / {len(X_test)} test samples, "
           f"{n_params} parameters, {args.optimizer} lr={lr}", flush=True)
 
     t0 = time.perf_counter()
     history = fit(model, _loader(X_train, y_train, args.batch_size, True), rb.nn.CrossEntropyLoss(), optimizer,
-                  args.epochs, val_loader=val_loader, regularization=args.l2 or None,
+                  args.epochs, val_loader=val_loader, regularization=args.l2 or None, scheduler=scheduler,
                   early_stopping=args.patience, checkpoint=os.path.join(out, "checkpoint.npz"),
-                  resume=args.resume, progress=not args.no_progress)
+                  resume=args.resume, progress={"bar": True, "plain": "plain", "none": False}[args.progress])
     seconds = time.perf_counter() - t0
     result = evaluate_model(model, _loader(X_test, y_test, 512, False), rb.nn.CrossEntropyLoss())
     print(f"test accuracy: {result.accuracy:.4f} ({result.n} samples, test cost {result.cost:.4f}, "

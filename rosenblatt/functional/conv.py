@@ -75,8 +75,23 @@ def fold_taps(dcols, Hp, Wp, sh, sw, dh, dw):
     return dxp
 
 
+#: Use the "wide" unfold (below) when it computes at most this fraction of extra columns.
+WIDE_MAX_WASTE = 0.5
+
+
 class ConvNd(Function):
-    """Fused 1-D/2-D convolution (input of rank 4; conv1d passes rank-3 arrays)."""
+    """Fused 1-D/2-D convolution (input of rank 4; conv1d passes rank-3 arrays).
+
+    Two unfold strategies, chosen per call:
+
+    * general: one strided 2-D slice copy per tap into ``cols`` (C, kh, kw, N, OH, OW);
+    * "wide" (stride 1): each padded image is kept as one flat row of length Hp*Wp (plus a
+      small zero tail), and the convolution is computed at every column of the padded
+      width, ``OW' = Wp``: tap (i, j) is then the *contiguous* run ``flat[off:off + OH*Wp]``
+      with ``off = i*dh*Wp + j*dw``, so each tap copy (and each col2im ``+=``) is a long
+      memcpy-like run instead of many short rows.  The ``Wp - OW`` extra columns per row are
+      cut off the output (and given a zero gradient), a small price when Wp is close to OW.
+    """
 
     def forward(self, x, w, b, stride, pad, dilation, groups):
         one_d = x.ndim == 3
@@ -93,24 +108,38 @@ class ConvNd(Function):
         OH = (Hp - dh * (kh - 1) - 1) // sh + 1
         OW = (Wp - dw * (kw - 1) - 1) // sw + 1
         xt = x.transpose(1, 0, 2, 3)                       # (C, N, H, W) view
-        if pt or pb or pl or pr:
-            xp = np.zeros((C, N, Hp, Wp), x.dtype)
-            xp[:, :, pt:pt + H, pl:pl + W] = xt
-        else:
-            xp = xt
         K = Cg * kh * kw
-        L = N * OH * OW
-        if kh == 1 and kw == 1 and sh == 1 and sw == 1:
-            cols = np.ascontiguousarray(xp).reshape(C, 1, 1, N, OH, OW)
+        pointwise = kh == 1 and kw == 1 and sh == 1 and sw == 1
+        wide = (not pointwise and sh == 1 and sw == 1 and Wp <= (1 + WIDE_MAX_WASTE) * OW)
+        if wide:
+            OWc = Wp                                       # computed columns per output row
+            Lrow = OH * Wp
+            xf = np.zeros((C, N, Hp * Wp + dw * (kw - 1)), x.dtype)
+            xf[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W] = xt
+            cols = np.empty((C, kh, kw, N, Lrow), x.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    off = i * dh * Wp + j * dw
+                    cols[:, i, j] = xf[:, :, off:off + Lrow]
         else:
-            cols = unfold_taps(xp, kh, kw, OH, OW, sh, sw, dh, dw)
+            OWc = OW
+            if pt or pb or pl or pr:
+                xp = np.zeros((C, N, Hp, Wp), x.dtype)
+                xp[:, :, pt:pt + H, pl:pl + W] = xt
+            else:
+                xp = xt
+            if pointwise:
+                cols = np.ascontiguousarray(xp).reshape(C, 1, 1, N, OH, OW)
+            else:
+                cols = unfold_taps(xp, kh, kw, OH, OW, sh, sw, dh, dw)
+        L = N * OH * OWc
         cols2 = cols.reshape(G, K, L)
         w2 = w.reshape(G, O // G, K)
         if G == 1:
             out = w2[0] @ cols2[0]                          # (O, L)
         else:
             out = np.matmul(w2, cols2).reshape(O, L)
-        if b is not None:
+        if b is not None and not wide:
             out += b[:, None]
         na, nw, nb = self.needs_input_grad[:3]
         if nw:
@@ -118,19 +147,36 @@ class ConvNd(Function):
         if na:
             self.w2 = w2
         if na or nw or nb:
-            self.meta = (one_d, x.shape, w.shape, G, stride, dilation, pad, OH, OW)
-        out = out.reshape(O, N, OH, OW).transpose(1, 0, 2, 3)
+            self.meta = (one_d, x.shape, w.shape, G, stride, dilation, pad, OH, OW, wide)
+        out = out.reshape(O, N, OH, OWc)
+        if wide:
+            # Drop the extra columns and add the bias in the same pass; the result is
+            # compact, so the elementwise ops that follow run over long contiguous rows.
+            res = np.empty((O, N, OH, OW), out.dtype)
+            if b is not None:
+                np.add(out[:, :, :, :OW], b.reshape(O, 1, 1, 1), out=res)
+            else:
+                np.copyto(res, out[:, :, :, :OW])
+            out = res
+        out = out.transpose(1, 0, 2, 3)
         return out[:, :, 0, :] if one_d else out
 
     def backward(self, g):
-        one_d, xshape, wshape, G, (sh, sw), (dh, dw), (pt, pb, pl, pr), OH, OW = self.meta
+        one_d, xshape, wshape, G, (sh, sw), (dh, dw), (pt, pb, pl, pr), OH, OW, wide = self.meta
         na, nw, nb = self.needs_input_grad[:3]
         N, C, H, W = xshape
         O, Cg, kh, kw = wshape
+        Hp, Wp = H + pt + pb, W + pl + pr
         if one_d:
             g = g[:, :, None, :]
-        L = N * OH * OW
-        g2 = g.transpose(1, 0, 2, 3).reshape(O, L)        # free if g is channel-first
+        if wide:
+            gwide = np.zeros((O, N, OH, Wp), g.dtype)     # zero gradient on the extra columns
+            gwide[:, :, :, :OW] = g.transpose(1, 0, 2, 3)
+            L = N * OH * Wp
+            g2 = gwide.reshape(O, L)
+        else:
+            L = N * OH * OW
+            g2 = g.transpose(1, 0, 2, 3).reshape(O, L)    # free if g is channel-first
         gx = gw = gb = None
         if nb:
             gb = g2.sum(axis=1)
@@ -149,12 +195,19 @@ class ConvNd(Function):
                 dcols = w2[0].T @ g2
             else:
                 dcols = np.matmul(w2.transpose(0, 2, 1), g2.reshape(G, O // G, L))
-            dcols = dcols.reshape(C, kh, kw, N, OH, OW)
-            Hp, Wp = H + pt + pb, W + pl + pr
-            if kh == 1 and kw == 1 and sh == 1 and sw == 1:
+            if wide:
+                Lrow = OH * Wp
+                dcols = dcols.reshape(C, kh, kw, N, Lrow)
+                dxf = np.zeros((C, N, Hp * Wp + dw * (kw - 1)), dcols.dtype)
+                for i in range(kh):
+                    for j in range(kw):
+                        off = i * dh * Wp + j * dw
+                        dxf[:, :, off:off + Lrow] += dcols[:, i, j]
+                dxp = dxf[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)
+            elif kh == 1 and kw == 1 and sh == 1 and sw == 1:
                 dxp = dcols.reshape(C, N, Hp, Wp)
             else:
-                dxp = fold_taps(dcols, Hp, Wp, sh, sw, dh, dw)
+                dxp = fold_taps(dcols.reshape(C, kh, kw, N, OH, OW), Hp, Wp, sh, sw, dh, dw)
             gx = dxp[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
             if one_d:
                 gx = gx[:, :, 0, :]

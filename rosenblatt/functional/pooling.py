@@ -26,10 +26,11 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
 def _empty_like_layout(x, shape, fill=None):
     """A new (N, C, H, W) array whose memory order follows ``x`` (channel-first or not)."""
     N, C, H, W = shape
+    make = np.empty if fill is None else np.zeros if fill == 0 else None
     if x.ndim == 4 and not x.flags.c_contiguous and x.transpose(1, 0, 2, 3).flags.c_contiguous:
-        buf = np.empty((C, N, H, W), x.dtype) if fill is None else np.full((C, N, H, W), fill, x.dtype)
+        buf = make((C, N, H, W), x.dtype) if make else np.full((C, N, H, W), fill, x.dtype)
         return buf.transpose(1, 0, 2, 3)
-    return np.empty(shape, x.dtype) if fill is None else np.full(shape, fill, x.dtype)
+    return make(shape, x.dtype) if make else np.full(shape, fill, x.dtype)
 
 
 def _out_size(n, k, s, p, d, ceil_mode):
@@ -146,16 +147,18 @@ class MaxPool2dFn(_Pool2d):
                     gxp[sl] += g * m
             return (self._grad_out(gxp),) + (None,) * 6
         xp, out = self.xp, self.out
-        gxp = _empty_like_layout(xp, xp.shape, 0)
+        # Windows that tile the input exactly write every input element: no zero fill.
+        tiled = disjoint and sh == kh and sw == kw and dh == 1 and dw == 1 \
+            and xp.shape[2] == OH * kh and xp.shape[3] == OW * kw
+        gxp = _empty_like_layout(xp, xp.shape, None if tiled else 0)
         claimed = None
         last = len(taps) - 1
         for t, (i, j, sl) in enumerate(taps):
-            m = xp[sl] == out
+            m = np.equal(xp[sl], out)
             if claimed is None:
-                if t != last:
-                    claimed = m.copy()
+                claimed = m                  # m is only read below, before claimed changes
             else:
-                m &= ~claimed
+                np.greater(m, claimed, out=m)        # m & ~claimed: the first max wins
                 if t != last:
                     claimed |= m
             if disjoint:
@@ -207,7 +210,8 @@ class AvgPool2dFn(_Pool2d):
         div = self.div
         gs = g / div
         disjoint = _disjoint(kh, sh, 1) and _disjoint(kw, sw, 1)
-        gxp = _empty_like_layout(self.ref, self.xp_shape, 0)
+        tiled = sh == kh and sw == kw and self.xp_shape[2] == OH * kh and self.xp_shape[3] == OW * kw
+        gxp = _empty_like_layout(self.ref, self.xp_shape, None if tiled else 0)
         for _, _, sl in _taps(kh, kw, OH, OW, sh, sw, 1, 1):
             if disjoint:
                 gxp[sl] = gs

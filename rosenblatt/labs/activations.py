@@ -31,6 +31,7 @@ CRITERION = ("Max derivatives measured with autograd: sigmoid 0.25, tanh 1, ReLU
 REFERENCE = ("Hochreiter (1991), Untersuchungen zu dynamischen neuronalen Netzen; Glorot & Bengio "
              "(2010), AISTATS; Glorot, Bordes & Bengio (2011), Deep sparse rectifier networks; "
              "He et al. (2015), ICCV.")
+HEADLINE = ['sigmoid_max_derivative', 'tanh_max_derivative', 'relu_max_derivative', 'sigmoid_first_over_last_grad', 'relu_kaiming_first_over_last_grad']  # metrics shown in docs/LABS.md
 
 _ACTS = {"sigmoid": (rb.sigmoid, lambda x: (1 / (1 + np.exp(-x))) * (1 - 1 / (1 + np.exp(-x))), 0.25),
          "tanh": (rb.tanh, lambda x: 1 - np.tanh(x) ** 2, 1.0),

@@ -8,6 +8,8 @@ A lab module defines its metadata as module constants and a ``run`` function::
     CLAIM_ZH = "单层感知机无法解决异或问题"
     CRITERION = "..."                    # how the claim is judged, in words
     REFERENCE = "Minsky & Papert (1969), Perceptrons"
+    HEADLINE = ["perceptron_best_correct", ...]   # optional: metrics for docs/LABS.md
+    CRITERION_FULL = "..."               # optional: the criterion of the full version
 
     def run(full=False, seed=0):
         ex = Experiment(__name__, full=full, seed=seed)   # seeds rb, starts the clock

@@ -98,7 +98,8 @@ section.lab h2 { margin: 0 0 8px; font-size: 21px; display: flex; align-items: c
 .ref { font-size: 13px; color: #6b7385; margin: 6px 0; }
 .cols { display: flex; gap: 24px; flex-wrap: wrap; align-items: flex-start; }
 table { border-collapse: collapse; font-size: 13.5px; }
-table.metrics { min-width: 300px; max-width: 100%; }
+table.metrics { min-width: 280px; max-width: 100%; }
+.checksbox { flex: 1 1 100%; }
 td, th { border-bottom: 1px solid #e3e6ec; padding: 4px 10px; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-family: "SFMono-Regular", Menlo, Consolas, monospace; }
 th { background: #f7f8fa; }
@@ -108,7 +109,11 @@ ul.checks li.no::before { content: "\\2718\\00a0"; color: #c83737; }
 figure { margin: 10px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #e3e6ec; border-radius: 4px; }
 figcaption { font-size: 12px; color: #6b7385; }
-table.glossary { width: 100%; background: #fff; }
+section.glossary { background: #fff; border-radius: 8px; padding: 18px 24px;
+                   box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+section.glossary h2 { margin-top: 0; }
+table.glossary { width: 100%; }
+table.glossary td:first-child { white-space: nowrap; }
 table.glossary code { font-size: 12.5px; }
 .summary { font-size: 15px; }
 """
@@ -117,8 +122,13 @@ table.glossary code { font-size: 12.5px; }
 def _section(i, r, dpi):
     status = "pass" if r.passed else "fail"
     e = html.escape
-    rows = "".join(f"<tr><td>{e(k)}</td><td class=\"num\">{e(_fmt(v))}</td></tr>"
-                   for k, v in r.metrics.items())
+    items = list(r.metrics.items())
+    per_table = max(12, -(-len(items) // 3))          # long lists: up to 3 tables side by side
+    tables = "".join(
+        "<table class=\"metrics\"><tr><th>metric</th><th>measured</th></tr>"
+        + "".join(f"<tr><td>{e(k)}</td><td class=\"num\">{e(_fmt(v))}</td></tr>"
+                  for k, v in items[i:i + per_table]) + "</table>"
+        for i in range(0, max(len(items), 1), per_table))
     checks = "".join(f"<li class=\"{'yes' if ok else 'no'}\">{e(k)}</li>"
                      for k, ok in r.checks.items())
     figs = []
@@ -137,8 +147,8 @@ def _section(i, r, dpi):
   <p class="claim zh" lang="zh">{e(r.claim_zh)}</p>
   <div class="criterion"><b>Criterion.</b> {e(r.criterion)}</div>
   <div class="cols">
-    <table class="metrics"><tr><th>metric</th><th>measured</th></tr>{rows}</table>
-    <div><b>Checks</b><ul class="checks">{checks}</ul></div>
+    <div class="checksbox"><b>Checks</b><ul class="checks">{checks}</ul></div>
+    {tables}
   </div>
   {''.join(figs)}
   <p class="ref"><b>Reference.</b> {e(r.reference)}</p>{notes}

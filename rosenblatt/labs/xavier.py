@@ -32,6 +32,7 @@ CRITERION = ("tanh network, width 256, depth 10: under Xavier (normal, tanh gain
              "100× smaller than layer 1's.")
 REFERENCE = ("Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward "
              "neural networks, AISTATS (Fig. 6: activation histograms per layer).")
+HEADLINE = ['xavier_tanh_gain_min_ratio_to_layer1', 'xavier_gain1_layer10_over_layer1', 'normal_0.01_layer1_over_layer10']  # metrics shown in docs/LABS.md
 
 WIDTH, DEPTH = 256, 10
 
@@ -102,7 +103,11 @@ def run(full=False, seed=0):
             ax.set_yticks([])
             ax.legend(fontsize=7, loc="upper right")
             ax2 = axes[row, 1]
-            ax2.semilogy(np.arange(1, DEPTH + 1), stds[init], "o-", ms=3)
+            ax2.plot(np.arange(1, DEPTH + 1), stds[init], "o-", ms=3)
+            if init == "normal_0.01":
+                ax2.set_yscale("log")
+            else:
+                ax2.set_ylim(0, 1)
             ax2.set_title("std per layer", fontsize=9)
             ax2.grid(alpha=0.3, which="both")
         axes[-1, 0].set_xlabel("tanh output (histogram per layer, light = layer 1, dark = layer 10)")

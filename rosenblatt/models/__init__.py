@@ -6,3 +6,4 @@ from .perceptron import Perceptron, PerceptronResult  # noqa: F401
 from .mlp import MLP  # noqa: F401
 from .lenet import LeNet5  # noqa: F401
 from .alexnet import AlexNet, AlexNetSmall  # noqa: F401
+from .charlm import CharLM  # noqa: F401

@@ -224,9 +224,6 @@ class Optimizer:
         self.param_groups = new_groups
         self._scratch = {}
 
-    def __getstate__(self):
-        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
-
     def __repr__(self):
         lines = [type(self).__name__ + " ("]
         for i, group in enumerate(self.param_groups):

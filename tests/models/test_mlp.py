@@ -73,11 +73,13 @@ def test_digits_accuracy():
     mean, std = X_train.mean(), X_train.std()
     X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
     rb.manual_seed(0)
-    model = MLP([64, 128, 10])
+    # The recipe of scripts/reproduce_mlp.py (plain 64-128-10 + Adam stalls near 0.967 here, as in torch).
+    model = MLP([64, 256, 256, 10], dropout=0.3, batch_norm=True)
     train = DataLoader(TensorDataset(rb.tensor(X_train), rb.tensor(y_train)), batch_size=32, shuffle=True)
     test = DataLoader(TensorDataset(rb.tensor(X_test), rb.tensor(y_test)), batch_size=512)
-    history = fit(model, train, rb.nn.CrossEntropyLoss(), rb.optim.Adam(model.parameters(), lr=1e-3),
-                  epochs=30, progress=False)
+    optimizer = rb.optim.Adam(model.parameters(), lr=1e-3)
+    history = fit(model, train, rb.nn.CrossEntropyLoss(), optimizer, epochs=40, progress=False,
+                  scheduler=rb.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=40))
     assert history.cost[-1] < history.cost[0]
     result = evaluate(model, test, rb.nn.CrossEntropyLoss())
     assert result.n == len(X_test) == 898

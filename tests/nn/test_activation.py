@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 import rosenblatt as rb
-import rosenblatt.nn as nn
 from tests.oracle import assert_close, compare, torch
 
 rng = np.random.default_rng(0)
@@ -79,6 +78,10 @@ def test_softplus_extreme_finite():
     assert np.isfinite(r[0].data).all()
     r, _ = compare("softplus_beta", lambda m, x: m.nn.functional.softplus(x, beta=0.5), x)
     assert np.isfinite(r[0].data).all()
+    for beta in (1.0, 0.5):
+        xr = rb.tensor(x, requires_grad=True)
+        rb.nn.functional.softplus(xr, beta=beta).sum().backward()
+        assert np.isfinite(xr.grad.data).all()
 
 
 @pytest.mark.parametrize("name,fn", POINTWISE + [

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rosenblatt as rb
-from tests.oracle import assert_close, compare, torch
+from tests.oracle import compare, torch
 
 rng = np.random.default_rng(0)
 REDUCTIONS = ["mean", "sum", "none"]
@@ -86,6 +86,10 @@ def test_bce_with_logits_extreme_finite():
                        lambda m, x, t, pw: _F(m).binary_cross_entropy_with_logits(x, t, pos_weight=pw),
                        x, t, p if p is not None else pw, requires_grad=[True, False, False])
         assert np.isfinite(r[0].data).all()
+        xr = rb.tensor(x, requires_grad=True)
+        rb.nn.functional.binary_cross_entropy_with_logits(
+            xr, rb.tensor(t), pos_weight=None if p is None else rb.tensor(p)).backward()
+        assert np.isfinite(xr.grad.data).all()
 
 
 # -- cross-entropy / NLL ---------------------------------------------------------------------

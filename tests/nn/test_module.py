@@ -1,6 +1,5 @@
 """Module / Parameter behaviour against PyTorch: registration, traversal order and names,
 state_dict keys, load_state_dict (strict, shapes), train/eval, zero_grad, apply, repr."""
-from collections import OrderedDict
 
 import numpy as np
 import pytest

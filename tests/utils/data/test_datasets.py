@@ -3,7 +3,6 @@ import functools
 import gzip
 import hashlib
 import http.server
-import os
 import pathlib
 import threading
 
@@ -93,7 +92,7 @@ def server(tmp_path, monkeypatch):
         httpd.server_close()
 
 
-def _publish(www, name, payload, corrupt=False):
+def _publish(www, name, payload):
     (www / "good" / name).write_bytes(payload)
     (www / "bad" / name).write_bytes(payload[:-3] + b"xyz")
     return hashlib.sha256(payload).hexdigest()
@@ -259,15 +258,9 @@ def test_load_digits():
 
 
 def test_missing_extra_message(monkeypatch):
-    import builtins
-    real = builtins.__import__
-
-    def fake(name, *a, **k):
-        if name.startswith("sklearn"):
-            raise ImportError("no sklearn")
-        return real(name, *a, **k)
-    monkeypatch.setattr(builtins, "__import__", fake)
-    import importlib
-    monkeypatch.setattr(importlib, "import_module", lambda n, *a: fake(n))
+    import sys
+    from rosenblatt.utils.data.datasets import digits
+    monkeypatch.setattr(digits, "_ARRAYS", [])
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)   # makes the import fail
     with pytest.raises(ImportError, match=r"rosenblatt\[digits\]"):
         D.load_digits()

@@ -1,0 +1,354 @@
+"""``CharLM``: a character-level language model (embedding -> RNN/GRU/LSTM -> linear head).
+
+Also here: :func:`perplexity` on a held-out index sequence, :func:`generate` (seeded
+sampling with temperature and top-k), the add-one-smoothed :func:`bigram_perplexity`
+baseline on the same split, and :func:`train_charlm`, the small training loop used by
+``rosenblatt train charlm`` (Adam, gradient-norm clipping, truncated BPTT).
+
+Truncated backpropagation through time, the idiom::
+
+    state = None
+    for X, Y in seq_data_iter_sequential(train, batch_size, num_steps):
+        if state is not None:
+            state = detach_state(state)      # keep the values, cut the graph:
+                                             # gradients stop at the batch boundary
+        logits, state = model(X, state)
+        loss = F.cross_entropy(logits.reshape(-1, V), Y.reshape(-1))
+        ...
+
+With random sampling (consecutive batches unrelated) the state is reset instead.
+"""
+import math
+import time
+
+import numpy as np
+
+from .. import functional as F
+from .. import random as _random
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from ..nn.module import Module
+
+__all__ = ["CharLM", "detach_state", "perplexity", "generate", "bigram_perplexity",
+           "train_charlm", "AddingRegressor", "train_adding_problem"]
+
+_CELLS = ("rnn", "gru", "lstm")
+
+
+def detach_state(state):
+    """``h.detach()`` or ``(h.detach(), c.detach())``: the truncated-BPTT cut."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+class CharLM(Module):
+    """``CharLM(vocab_size, embed_dim, hidden_size, num_layers=1, cell='lstm', dropout=0.0)``.
+
+    ``forward(x, state=None)``: ``x`` int (batch, T) -> ``(logits (batch, T, vocab), state)``.
+    ``dropout`` applies between stacked recurrent layers and before the head (training only).
+    """
+
+    def __init__(self, vocab_size, embed_dim, hidden_size, num_layers=1, cell="lstm", dropout=0.0):
+        super().__init__()
+        from .. import nn
+        if cell not in _CELLS:
+            raise ValueError(f"CharLM: cell must be one of {_CELLS}, got {cell!r}")
+        self.vocab_size, self.embed_dim, self.hidden_size = vocab_size, embed_dim, hidden_size
+        self.num_layers, self.cell, self.dropout_p = num_layers, cell, float(dropout)
+        self.embedding = nn.Embedding(vocab_size, embed_dim)
+        layer = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
+        self.rnn = layer(embed_dim, hidden_size, num_layers,
+                         dropout=self.dropout_p if num_layers > 1 else 0.0)
+        self.drop = nn.Dropout(self.dropout_p)
+        self.fc = nn.Linear(hidden_size, vocab_size)
+
+    def config(self):
+        return {"vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
+                "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                "cell": self.cell, "dropout": self.dropout_p}
+
+    def begin_state(self, batch_size):
+        z = Tensor._make(np.zeros((self.num_layers, batch_size, self.hidden_size), np.float32),
+                         None, 0)
+        return (z, Tensor._make(z.data.copy(), None, 0)) if self.cell == "lstm" else z
+
+    def forward_time_major(self, x, state=None):
+        """``x`` int (T, batch) -> ``(logits (T, batch, vocab), state)`` (no transposes)."""
+        emb = self.embedding(x)
+        out, state = self.rnn(emb, state)
+        return self.fc(self.drop(out)), state
+
+    def forward(self, x, state=None):
+        idx = x.data if isinstance(x, Tensor) else np.asarray(x)
+        if idx.ndim != 2:
+            raise ValueError(f"CharLM: x must be (batch, T) integer indices, got shape {idx.shape}")
+        logits, state = self.forward_time_major(np.ascontiguousarray(idx.T), state)
+        return F.transpose(logits, 0, 1), state
+
+    def extra_repr(self):
+        return f"cell={self.cell!r}"
+
+
+def _windows(data, batch_size, num_steps):
+    """Deterministic sequential partitioning (offset 0) for evaluation."""
+    data = np.asarray(data)
+    per_row = (len(data) - 1) // batch_size
+    if per_row < 1:
+        batch_size, per_row = 1, len(data) - 1
+    n = per_row * batch_size
+    Xs = data[:n].reshape(batch_size, per_row)
+    Ys = data[1:n + 1].reshape(batch_size, per_row)
+    for i in range(0, per_row, num_steps):
+        yield Xs[:, i:i + num_steps], Ys[:, i:i + num_steps]
+
+
+def perplexity(model, data, batch_size=32, num_steps=64):
+    """``exp`` of the mean next-character cross-entropy over ``data`` (a 1-D index array).
+
+    The state is carried across windows (as in training with sequential partitioning);
+    eval mode and no gradient tracking.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        with no_grad():
+            state = None
+            for X, Y in _windows(data, batch_size, num_steps):
+                logits, state = model.forward_time_major(np.ascontiguousarray(X.T), state)
+                V = logits.shape[-1]
+                loss = F.cross_entropy(logits.reshape(-1, V),
+                                       Tensor._make(np.ascontiguousarray(Y.T).reshape(-1), None, 0),
+                                       reduction="sum")
+                total += float(loss.item())
+                count += Y.size
+    finally:
+        model.train(was_training)
+    return math.exp(total / max(count, 1))
+
+
+def bigram_perplexity(train, val, vocab_size):
+    """Perplexity on ``val`` of the add-one-smoothed character bigram model counted on ``train``."""
+    train, val = np.asarray(train), np.asarray(val)
+    counts = np.ones((vocab_size, vocab_size))
+    np.add.at(counts, (train[:-1], train[1:]), 1)
+    logp = np.log(counts) - np.log(counts.sum(axis=1, keepdims=True))
+    nll = -logp[val[:-1], val[1:]].mean()
+    return float(math.exp(nll))
+
+
+def _sample(logits, temperature, top_k, g):
+    logits = logits.astype(np.float64)
+    logits[0] = -np.inf                       # never sample <unk>
+    if temperature == 0:
+        return int(np.argmax(logits))
+    logits = logits / temperature
+    if top_k is not None and top_k < len(logits):
+        kth = np.partition(logits, -top_k)[-top_k]
+        logits = np.where(logits < kth, -np.inf, logits)
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    return int(min(np.searchsorted(np.cumsum(p), g.random() * p.sum(), side="right"),
+                   len(p) - 1))
+
+
+def generate(model, vocab, prompt, length, temperature=1.0, top_k=None, generator=None):
+    """``prompt`` followed by ``length`` sampled characters.
+
+    Sampling uses ``generator`` (default: ``rosenblatt.random.default_generator()``, so
+    ``rb.manual_seed`` makes it reproducible).  ``temperature`` 0 is greedy; ``top_k``
+    keeps only the k most likely characters.  ``<unk>`` is never sampled.
+    """
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError("generate: prompt must be a non-empty string")
+    if temperature < 0:
+        raise ValueError(f"generate: temperature must be >= 0, got {temperature}")
+    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
+        raise ValueError(f"generate: top_k must be a positive int or None, got {top_k!r}")
+    g = _random.default_generator() if generator is None else generator
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        with no_grad():
+            idx = vocab.encode(prompt)
+            logits, state = model.forward_time_major(idx.reshape(-1, 1))
+            last = logits.data[-1, 0]
+            for _ in range(length):
+                nxt = _sample(last, temperature, top_k, g)
+                out.append(nxt)
+                logits, state = model.forward_time_major(np.array([[nxt]]), state)
+                last = logits.data[-1, 0]
+    finally:
+        model.train(was_training)
+    return prompt + vocab.decode(out)
+
+
+def train_charlm(model, train_data, val_data=None, epochs=1, batch_size=32, num_steps=64, lr=2e-3,
+                 clip=1.0, use_random_iter=False, max_steps=None, time_limit=None, log=None,
+                 generator=None):
+    """Train ``model`` on the index array ``train_data``; returns a history dict.
+
+    Adam(lr), ``clip_grad_norm_(clip)``, truncated BPTT over ``num_steps`` (the state is
+    carried and detached between batches with sequential partitioning, reset with random
+    sampling).  ``max_steps`` / ``time_limit`` (seconds) stop early.  The history holds the
+    training loss per logged step and the validation perplexity per epoch.
+    """
+    from ..nn.utils import clip_grad_norm_
+    from ..optim import Adam
+    from ..utils.data.datasets.text import seq_data_iter_random, seq_data_iter_sequential
+    opt = Adam(model.parameters(), lr=lr)
+    it = seq_data_iter_random if use_random_iter else seq_data_iter_sequential
+    hist = {"step": [], "loss": [], "epoch": [], "val_ppl": [], "time": []}
+    step, t0 = 0, time.perf_counter()
+    V = model.vocab_size
+    model.train()
+    stop = False
+    for epoch in range(epochs):
+        state = None
+        run_loss, run_n = 0.0, 0
+        for X, Y in it(train_data, batch_size, num_steps, generator):
+            if use_random_iter or state is None:
+                state = None                       # fresh zeros for unrelated windows
+            else:
+                state = detach_state(state)        # truncated BPTT
+            x = np.ascontiguousarray(X.data.T)
+            y = Tensor._make(np.ascontiguousarray(Y.data.T).reshape(-1), None, 0)
+            logits, state = model.forward_time_major(x, state)
+            loss = F.cross_entropy(logits.reshape(-1, V), y)
+            opt.zero_grad()
+            loss.backward()
+            if clip:
+                clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            step += 1
+            run_loss += float(loss.item())
+            run_n += 1
+            if step % 50 == 0 or step == 1:
+                hist["step"].append(step)
+                hist["loss"].append(run_loss / run_n)
+                hist["time"].append(time.perf_counter() - t0)
+                if log:
+                    log(f"epoch {epoch + 1} step {step}: loss {run_loss / run_n:.3f} "
+                        f"({time.perf_counter() - t0:.0f}s)")
+                run_loss, run_n = 0.0, 0
+            if (max_steps is not None and step >= max_steps) or \
+                    (time_limit is not None and time.perf_counter() - t0 > time_limit):
+                stop = True
+                break
+        if val_data is not None:
+            ppl = perplexity(model, val_data, batch_size, num_steps)
+            hist["epoch"].append(epoch + 1)
+            hist["val_ppl"].append(ppl)
+            if log:
+                log(f"epoch {epoch + 1}: validation perplexity {ppl:.2f}")
+        if stop:
+            break
+    hist["steps"] = step
+    hist["seconds"] = time.perf_counter() - t0
+    return hist
+
+
+# -- the adding problem (a long-range memory benchmark for the three cells) ----------------------
+class AddingRegressor(Module):
+    """Recurrent layer over a (T, batch, 2) adding-problem input -> linear head on the last state."""
+
+    def __init__(self, cell="lstm", hidden_size=64):
+        super().__init__()
+        from .. import nn
+        if cell not in _CELLS:
+            raise ValueError(f"AddingRegressor: cell must be one of {_CELLS}, got {cell!r}")
+        self.cell = cell
+        self.rnn = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](2, hidden_size)
+        self.fc = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out[-1])
+
+
+def train_adding_problem(cell="lstm", seq_len=100, hidden_size=64, batch_size=64, lr=2e-3,
+                         clip=1.0, time_limit=300.0, max_steps=None, eval_every=100, n_test=1000,
+                         stop_below=None, seed=0, log=None, blas_threads=1):
+    """Train an :class:`AddingRegressor` on fresh adding-problem batches; returns a dict.
+
+    The result holds the learning curve (``step``, ``seconds``, ``train_mse``, ``test_mse``
+    lists, evaluated every ``eval_every`` steps on ``n_test`` fixed sequences), the final
+    and best test MSE, and the constant-prediction baseline (1/6).  Stops after
+    ``time_limit`` seconds, ``max_steps`` steps, or once the test MSE is below ``stop_below``.
+
+    ``blas_threads=1`` (when ``threadpoolctl`` is installed): the per-step GEMMs here are
+    tiny ((64, H) @ (H, G*H)); a multi-threaded BLAS spends more time synchronising than
+    computing on them, catastrophically so on a loaded machine (measured 25x slower).
+    """
+    limiter = _blas_limit(blas_threads)
+    try:
+        return _train_adding(cell, seq_len, hidden_size, batch_size, lr, clip, time_limit,
+                             max_steps, eval_every, n_test, stop_below, seed, log)
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+
+def _blas_limit(n):
+    if n is None:
+        return None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def _train_adding(cell, seq_len, hidden_size, batch_size, lr, clip, time_limit, max_steps,
+                  eval_every, n_test, stop_below, seed, log):
+    from .. import manual_seed
+    from ..nn.utils import clip_grad_norm_
+    from ..optim import Adam
+    from ..utils.data.datasets.sequence_tasks import adding_problem, adding_problem_baseline_mse
+    manual_seed(seed)
+    Xt, yt = adding_problem(n_test, seq_len)
+    xt = Tensor._make(np.ascontiguousarray(Xt.data.transpose(1, 0, 2)), None, 0)
+    model = AddingRegressor(cell, hidden_size)
+    opt = Adam(model.parameters(), lr=lr)
+    curve = {"step": [], "seconds": [], "train_mse": [], "test_mse": []}
+    t0 = time.perf_counter()
+    step, run, run_n = 0, 0.0, 0
+    while True:
+        X, y = adding_problem(batch_size, seq_len)
+        x = Tensor._make(np.ascontiguousarray(X.data.transpose(1, 0, 2)), None, 0)
+        loss = F.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        if clip:
+            clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        step += 1
+        run += float(loss.item())
+        run_n += 1
+        elapsed = time.perf_counter() - t0
+        done = (max_steps is not None and step >= max_steps) or elapsed > time_limit
+        if step % eval_every == 0 or done:
+            with no_grad():
+                test = float(F.mse_loss(model(xt), yt).item())
+            curve["step"].append(step)
+            curve["seconds"].append(round(elapsed, 2))
+            curve["train_mse"].append(run / run_n)
+            curve["test_mse"].append(test)
+            run, run_n = 0.0, 0
+            if log:
+                log(f"{cell} T={seq_len} step {step} ({elapsed:.0f}s): train {curve['train_mse'][-1]:.4f}"
+                    f" test {test:.4f}")
+            if stop_below is not None and test < stop_below:
+                done = True
+        if done:
+            break
+    return {"cell": cell, "seq_len": seq_len, "hidden_size": hidden_size, "steps": step,
+            "seconds": time.perf_counter() - t0, "final_test_mse": curve["test_mse"][-1],
+            "best_test_mse": min(curve["test_mse"]), "baseline_mse": adding_problem_baseline_mse(),
+            "curve": curve, "model": model}

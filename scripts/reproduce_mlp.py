@@ -1,0 +1,73 @@
+"""Reproduce the MLP results of docs/RESULTS.md with the `rosenblatt train` command.
+
+    python scripts/reproduce_mlp.py                 # both runs
+    python scripts/reproduce_mlp.py --only digits   # the quick one (about a minute)
+    python scripts/reproduce_mlp.py --seeds 0 1 2   # the spread over seeds
+
+Each run is exactly the printed `rosenblatt train ...` command; its checkpoint,
+config and metrics land in OUT/<name>-seed<k>/.  Targets: digits (sklearn, 50/50
+seeded split) >= 0.97 test accuracy; Fashion-MNIST >= 0.88 within 10 epochs.
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import numpy as np  # noqa: E402
+
+from rosenblatt.cli import main  # noqa: E402
+
+RUNS = {
+    "digits": (0.97, ["mlp", "--dataset", "digits", "--hidden", "256,256", "--dropout", "0.3", "--batch-norm",
+                      "--batch-size", "32", "--epochs", "40", "--optimizer", "adam", "--lr", "1e-3",
+                      "--schedule", "cosine"]),
+    "fashion-mnist": (0.88, ["mlp", "--dataset", "fashion-mnist", "--hidden", "256,128,64",
+                             "--batch-size", "128", "--epochs", "10", "--optimizer", "adam", "--lr", "1e-3",
+                             "--schedule", "cosine"]),
+}
+
+
+def run(name, seed, out_root, progress):
+    target, argv = RUNS[name]
+    out = os.path.join(out_root, f"{name}-seed{seed}")
+    argv = ["train", *argv, "--seed", str(seed), "--out", out, "--progress", progress]
+    print("$ rosenblatt " + " ".join(argv), flush=True)
+    t0 = time.perf_counter()
+    main(argv)
+    with open(os.path.join(out, "metrics.json")) as f:
+        metrics = json.load(f)
+    return {"name": name, "seed": seed, "target": target, "accuracy": metrics["test_accuracy"],
+            "seconds": time.perf_counter() - t0, "epochs": metrics["epochs_run"]}
+
+
+def main_(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=sorted(RUNS), action="append", help="run only this (repeatable)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--out", default="out/reproduce_mlp")
+    parser.add_argument("--progress", choices=("bar", "plain", "none"), default="plain")
+    args = parser.parse_args(argv)
+    results = [run(name, seed, args.out, args.progress) for name in (args.only or list(RUNS)) for seed in args.seeds]
+    print(f"\n| dataset | seed | epochs | test accuracy | target | time (s) |   ({platform.processor() or 'cpu'})")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        ok = "ok" if r["accuracy"] >= r["target"] else "MISSED"
+        print(f"| {r['name']} | {r['seed']} | {r['epochs']} | {r['accuracy']:.4f} | >= {r['target']} {ok} "
+              f"| {r['seconds']:.0f} |")
+    for name in sorted({r["name"] for r in results}):
+        accs = [r["accuracy"] for r in results if r["name"] == name]
+        if len(accs) > 1:
+            print(f"{name}: mean {np.mean(accs):.4f}, min {np.min(accs):.4f}, max {np.max(accs):.4f} "
+                  f"over {len(accs)} seeds")
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return 0 if all(r["accuracy"] >= r["target"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_())
