@@ -39,5 +39,5 @@ def get_default_dtype():
 def numel(input):
     return input.numel()
 
-from . import nn, optim, utils, models  # noqa: E402
+from . import nn, optim, utils, models, training  # noqa: E402
 from . import labs  # noqa: E402,F401  rb.labs.run('xor'); imports lab modules lazily

@@ -8,10 +8,13 @@ circles (``make_circles(400, noise=0.08, factor=0.5)``), trained with Adam
   layer compute the same value and receive the same gradient -- here, on balanced
   classes, exactly zero for every weight (the output sees σ(0) = 0.5 from every
   unit and the errors p - y sum to 0), so nothing moves at all;
-* every weight and bias set to 0.1 (``nn.init.constant_``): now the units *do*
-  move, but all by the same step, so they stay identical (up to float32
-  rounding in the matrix products) -- the network behaves like one with a single
-  unit per layer;
+* every weight and bias set to 0.1 (``nn.init.constant_``), reported but not
+  judged: now the units *do* move, all by the same step, so in exact arithmetic
+  they would stay identical.  In float32 the matrix products round the copies
+  slightly differently and the symmetric state is unstable: in quick mode
+  (500 steps) the units still agree to ~1e-5 relative and accuracy is at chance,
+  in full mode (3,000 steps) the rounding noise has grown and split them.
+  Rounding is not a symmetry breaker to rely on -- that is what random init is for;
 * the default random init of ``nn.Linear``.
 
 "Identical" is measured as the largest difference between any unit's incoming
@@ -32,9 +35,9 @@ CLAIM = ("If all weights start at zero, every hidden unit of a layer stays ident
          "the symmetry.")
 CLAIM_ZH = "若所有权值初始化为零，同一层的隐藏单元在训练中始终相同（对称性无法打破），网络退化为每层一个单元；随机初始化打破对称性。"
 CRITERION = ("After training with all-zero init, every hidden unit of each layer is identical (max "
-             "difference < 1e-6) and training accuracy on circles is ≤ 0.6 (chance 0.5); with a "
-             "constant init (0.1) the units move but stay identical (relative spread < 1e-4) and "
-             "accuracy ≤ 0.6; with random init the units differ (> 1e-2) and accuracy ≥ 0.95.")
+             "difference < 1e-6) and training accuracy on circles is ≤ 0.6 (chance 0.5); with random "
+             "init the units differ (> 1e-2) and accuracy ≥ 0.95.  (Constant init 0.1 is reported "
+             "too: identical units in exact arithmetic, split by float32 rounding in long runs.)")
 REFERENCE = ("Goodfellow, Bengio & Courville (2016), Deep Learning, §8.4 (initialisation must "
              "break symmetry); Rumelhart, Hinton & Williams (1986).")
 HEADLINE = ['zero_init_unit_spread', 'zero_init_accuracy', 'const_init_relative_spread', 'const_init_accuracy', 'random_init_accuracy']  # metrics shown in docs/LABS.md
@@ -99,9 +102,6 @@ def run(full=False, seed=0):
     ex.metric("random_init_accuracy", acc_rand)
     ex.check("zero init: hidden units identical (< 1e-6)", s_zero < 1e-6)
     ex.check("zero init: accuracy near chance (≤ 0.6)", acc_zero <= 0.6)
-    ex.check("constant init: units move (> 1e-2) but stay identical (relative spread < 1e-4, "
-             "float32 rounding) and accuracy ≤ 0.6",
-             moved_const > 1e-2 and s_const / scale < 1e-4 and acc_const <= 0.6)
     ex.check("random init: units differ (> 1e-2)", s_rand > 1e-2)
     ex.check("random init: accuracy ≥ 0.95", acc_rand >= 0.95)
 
@@ -124,7 +124,7 @@ def run(full=False, seed=0):
         ax.scatter(Wz[:, 0], Wz[:, 1], s=80, marker="*", c="#c8452b",
                    label="zero init: 32 units on one point (never moved)")
         ax.scatter(Wc[:, 0], Wc[:, 1], s=60, marker="X", c="#2e9d5b",
-                   label="constant 0.1 init: 32 units on one point")
+                   label=f"constant 0.1 init (relative spread {s_const / scale:.0e})")
         ax.set_xlabel("incoming weight from x₁")
         ax.set_ylabel("incoming weight from x₂")
         ax.set_title("first-layer units after training", fontsize=10)
