@@ -23,8 +23,11 @@ $(VENV)/.test: $(PY) pyproject.toml
 demo: $(VENV)/.demo
 	$(VENV)/bin/rosenblatt tour --out $(OUT)/tour
 
+# One BLAS/OpenMP thread for the suite: its arrays are small, and NumPy's OpenBLAS pool and
+# torch's OpenMP pool spin against each other when oracle tests alternate between them
+# (measured: 44 s single-threaded vs 6 min threaded on 2 cores).
 test: $(VENV)/.test
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/run.py $(BENCH_ARGS)
