@@ -50,14 +50,8 @@ class Adagrad(Optimizer):
                 if len(state) == 0:
                     state["step"] = 0
                     state["sum"] = np.full_like(x, group["initial_accumulator_value"])
-                s = self._buffer(p)
                 t = self._buffer(p, "tmp2")
-                if wd != 0:
-                    np.multiply(x, wd, out=s)
-                    (np.subtract if maximize else np.add)(s, g, out=s)
-                    d = s
-                else:
-                    d = np.negative(g, out=s) if maximize else g
+                d = self._direction(p, x, g, wd, maximize)
                 state["step"] = step = int(state["step"]) + 1
                 clr = lr / (1 + (step - 1) * lr_decay)
                 acc = state["sum"]

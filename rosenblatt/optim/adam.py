@@ -63,18 +63,13 @@ class Adam(Optimizer):
                     if amsgrad:
                         state["max_exp_avg_sq"] = np.zeros_like(x)
                 m, v = state["exp_avg"], state["exp_avg_sq"]
-                s = self._buffer(p)
                 t = self._buffer(p, "tmp2")
                 if decoupled:
                     if wd != 0:
                         np.multiply(x, 1 - lr * wd, out=x)
-                    d = np.negative(g, out=s) if maximize else g
-                elif wd != 0:
-                    np.multiply(x, wd, out=s)
-                    (np.subtract if maximize else np.add)(s, g, out=s)
-                    d = s
+                    d = self._direction(p, x, g, 0, maximize)
                 else:
-                    d = np.negative(g, out=s) if maximize else g
+                    d = self._direction(p, x, g, wd, maximize)
                 state["step"] = step = int(state["step"]) + 1
                 # m <- beta1 m + (1 - beta1) d ;  v <- beta2 v + (1 - beta2) d^2
                 np.multiply(m, beta1, out=m)

@@ -159,6 +159,19 @@ class Optimizer:
             buf = self._scratch[k] = np.empty_like(p.data)
         return buf
 
+    def _direction(self, p, x, g, weight_decay, maximize):
+        """The effective gradient ``±g + weight_decay * x`` (L2 coupled into the gradient).
+
+        Written into ``p``'s scratch buffer when it differs from ``g``; the raw
+        gradient array is never modified (the engine may share it between leaves).
+        """
+        if weight_decay != 0:
+            s = self._buffer(p)
+            np.multiply(x, weight_decay, out=s)
+            (np.subtract if maximize else np.add)(s, g, out=s)
+            return s
+        return np.negative(g, out=self._buffer(p)) if maximize else g
+
     def _grads(self, group):
         """Yield ``(p, array, grad_array)`` for the group's parameters that have a gradient."""
         for p in group["params"]:

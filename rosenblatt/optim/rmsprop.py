@@ -53,14 +53,8 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = np.zeros_like(x)
                     if centered:
                         state["grad_avg"] = np.zeros_like(x)
-                s = self._buffer(p)
                 t = self._buffer(p, "tmp2")
-                if wd != 0:
-                    np.multiply(x, wd, out=s)
-                    (np.subtract if maximize else np.add)(s, g, out=s)
-                    d = s
-                else:
-                    d = np.negative(g, out=s) if maximize else g
+                d = self._direction(p, x, g, wd, maximize)
                 state["step"] = int(state["step"]) + 1
                 sq = state["square_avg"]
                 np.multiply(sq, alpha, out=sq)

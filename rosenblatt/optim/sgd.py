@@ -43,15 +43,7 @@ class SGD(Optimizer):
             maximize = group["maximize"]
             for p, x, g in self._grads(group):
                 s = self._buffer(p)
-                # d: the effective gradient (the raw grad array is never written to)
-                if wd != 0:
-                    np.multiply(x, wd, out=s)
-                    (np.subtract if maximize else np.add)(s, g, out=s)
-                    d = s
-                elif maximize:
-                    d = np.negative(g, out=s)
-                else:
-                    d = g
+                d = self._direction(p, x, g, wd, maximize)      # may live in s
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
