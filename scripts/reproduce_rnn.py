@@ -21,8 +21,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import rosenblatt as rb  # noqa: E402
-from rosenblatt.models.charlm import (CharLM, bigram_perplexity, generate,  # noqa: E402
-                                      train_adding_problem, train_charlm)
+from rosenblatt.models.adding import train_adding_problem  # noqa: E402
+from rosenblatt.models.charlm import CharLM, bigram_perplexity, generate, train_charlm  # noqa: E402
 from rosenblatt.utils.data.datasets.text import TextCorpus, load_corpus  # noqa: E402
 
 

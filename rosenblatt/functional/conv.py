@@ -15,6 +15,7 @@ tap's slab back with one strided ``+=`` per tap (never ``np.add.at``).
 ``conv1d`` is ``conv2d`` with a unit height, inside the same fused ``Function``.
 """
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
@@ -43,54 +44,146 @@ def _check_tensor(x, name, fname):
         raise TypeError(f"{fname}(): argument '{name}' must be a Tensor, not {type(x).__name__}")
 
 
+def window_view(xp, kh, kw, OH, OW, sh, sw, dh, dw):
+    """Read-only strided view ``(C, kh, kw, N, OH, OW)`` of ``xp`` (C, N, Hp, Wp): tap (i, j)
+    of output pixel (r, c) of image n is ``xp[:, n, r*sh + i*dh, c*sw + j*dw]``.  Copying a
+    batch slice of it is im2col in one call (no Python loop over taps)."""
+    C, N = xp.shape[0], xp.shape[1]
+    sC, sN, sH, sW = xp.strides
+    return as_strided(xp, (C, kh, kw, N, OH, OW), (sC, sH * dh, sW * dw, sN, sH * sh, sW * sw),
+                      writeable=False)
+
+
 def unfold_taps(xp, kh, kw, OH, OW, sh, sw, dh, dw, out=None):
-    """im2col: ``xp`` (C, N, Hp, Wp) -> ``cols`` (C, kh, kw, N, OH, OW), one slice copy per tap."""
+    """im2col: ``xp`` (C, N, Hp, Wp) -> ``cols`` (C, kh, kw, N, OH, OW), one strided copy."""
     C, N = xp.shape[0], xp.shape[1]
     cols = np.empty((C, kh, kw, N, OH, OW), xp.dtype) if out is None else out
-    he, we = sh * (OH - 1) + 1, sw * (OW - 1) + 1
-    for i in range(kh):
-        r = i * dh
-        for j in range(kw):
-            c = j * dw
-            cols[:, i, j] = xp[:, :, r:r + he:sh, c:c + we:sw]
+    np.copyto(cols, window_view(xp, kh, kw, OH, OW, sh, sw, dh, dw))
     return cols
 
 
-def fold_taps(dcols, Hp, Wp, sh, sw, dh, dw):
-    """col2im: ``dcols`` (C, kh, kw, N, OH, OW) -> (C, N, Hp, Wp), one strided ``+=`` per tap."""
+def fold_taps(dcols, dxp, sh, sw, dh, dw, assign):
+    """col2im: add ``dcols`` (C, kh, kw, N, OH, OW) into ``dxp`` (C, N, Hp, Wp), one strided
+    ``+=`` per tap (never ``np.add.at``); with ``assign`` (taps disjoint and ``dxp`` covered
+    exactly) the slabs are assigned instead."""
     C, kh, kw, N, OH, OW = dcols.shape
     he, we = sh * (OH - 1) + 1, sw * (OW - 1) + 1
-    # Taps whose slices never overlap (stride >= dilated kernel) can be assigned.
-    disjoint = (sh >= dh * (kh - 1) + 1 or kh == 1) and (sw >= dw * (kw - 1) + 1 or kw == 1) \
-        and (sh >= dh or kh == 1) and (sw >= dw or kw == 1)
-    dxp = np.zeros((C, N, Hp, Wp), dcols.dtype)
     for i in range(kh):
         r = i * dh
         for j in range(kw):
             c = j * dw
-            if disjoint:
+            if assign:
                 dxp[:, :, r:r + he:sh, c:c + we:sw] = dcols[:, i, j]
             else:
                 dxp[:, :, r:r + he:sh, c:c + we:sw] += dcols[:, i, j]
     return dxp
 
 
-#: Use the "wide" unfold (below) when it computes at most this fraction of extra columns.
-WIDE_MAX_WASTE = 0.5
+# --- scratch buffers ----------------------------------------------------------------------
+# im2col/col2im work in batch chunks through scratch buffers that are borrowed for the
+# duration of one forward or backward call and then handed back here, so a training loop
+# reuses the same few (cache-sized) arrays every step instead of faulting in fresh pages.
+# Nothing saved for backward ever lives in this pool.
+
+#: Target size of one chunk's column buffer (bytes): big enough for efficient GEMMs, small
+#: enough to stay in the L2/L3 cache between the unfold and the GEMM that reads it.
+CHUNK_BYTES = 1 << 21
+_POOL_MAX_BYTES = 64 << 20
+_pool = {}
+_pool_bytes = 0
+
+
+def _take(shape, dtype):
+    lst = _pool.get((shape, dtype))
+    if lst:
+        try:
+            return lst.pop()
+        except IndexError:           # another thread emptied it
+            pass
+    return np.empty(shape, dtype)
+
+
+def _give(*arrays):
+    global _pool_bytes
+    for a in arrays:
+        lst = _pool.setdefault((a.shape, a.dtype), [])
+        if len(lst) >= 2:
+            continue
+        if _pool_bytes + a.nbytes > _POOL_MAX_BYTES:     # many shapes seen: start over
+            _pool.clear()
+            _pool_bytes = 0
+            lst = _pool.setdefault((a.shape, a.dtype), [])
+        lst.append(a)
+        _pool_bytes += a.nbytes
+
+
+def _chunks(N, per_image_bytes):
+    """Split the batch into near-equal chunks of about ``CHUNK_BYTES`` of columns each."""
+    nb = max(1, min(N, CHUNK_BYTES // max(1, per_image_bytes)))
+    n = -(-N // nb)
+    nb = -(-N // n)
+    return nb, [(n0, min(N, n0 + nb)) for n0 in range(0, N, nb)]
+
+
+#: Use the "wide" unfold (below) for stride-1 convolutions whose padded width is at most
+#: this many times the output width (the extra computed columns are the price).
+WIDE_MAX_RATIO = 1.5
+
+
+def _wide_view(xf, C, kh, kw, N, Wp, dh, dw, Lrow):
+    """Read-only view ``(C, kh, kw, N, Lrow)`` of the flat padded rows ``xf`` (C, N, Hp*Wp+tail):
+    tap (i, j) is the contiguous run ``xf[c, n, i*dh*Wp + j*dw:][:Lrow]``."""
+    sC, sN, s1 = xf.strides
+    return as_strided(xf, (C, kh, kw, N, Lrow), (sC, dh * Wp * s1, dw * s1, sN, s1),
+                      writeable=False)
+
+
+class _Scratch:
+    """Per-call scratch buffers from the pool, one per (name, chunk size); all handed back
+    by ``release``.  Buffers are exact-shape arrays, so reshapes of them are views."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        self.bufs = {}
+
+    def get(self, name, shape, init=None):
+        key = (name, shape)
+        a = self.bufs.get(key)
+        if a is None:
+            a = self.bufs[key] = _take(shape, self.dtype)
+            if init is not None:
+                init(a)
+        return a
+
+    def release(self):
+        _give(*self.bufs.values())
+        self.bufs.clear()
 
 
 class ConvNd(Function):
     """Fused 1-D/2-D convolution (input of rank 4; conv1d passes rank-3 arrays).
 
-    Two unfold strategies, chosen per call:
+    Forward, per batch chunk of ``m`` images: copy the chunk's windows (one ``copyto``
+    from a strided view) into a reused column buffer ``(C*kh*kw, m*OH*OW)`` and multiply
+    by the weight matrix straight into the chunk's slab of the ``(O, N*OH*OW)`` output
+    (``matmul(out=)``), adding the bias while the slab is in cache.  The output is returned
+    as the ``(N, O, OH, OW)`` view of that channel-first buffer.  Only the (padded) input is
+    saved; backward unfolds each chunk again.  1x1 stride-1 convolutions use the input
+    as the column matrix.
 
-    * general: one strided 2-D slice copy per tap into ``cols`` (C, kh, kw, N, OH, OW);
-    * "wide" (stride 1): each padded image is kept as one flat row of length Hp*Wp (plus a
-      small zero tail), and the convolution is computed at every column of the padded
-      width, ``OW' = Wp``: tap (i, j) is then the *contiguous* run ``flat[off:off + OH*Wp]``
-      with ``off = i*dh*Wp + j*dw``, so each tap copy (and each col2im ``+=``) is a long
-      memcpy-like run instead of many short rows.  The ``Wp - OW`` extra columns per row are
-      cut off the output (and given a zero gradient), a small price when Wp is close to OW.
+    "Wide" mode (stride 1, ``Wp <= WIDE_MAX_RATIO * OW``): each padded image is one flat
+    row of length Hp*Wp (plus a zero tail) and the convolution is computed at every column
+    of the padded width, so tap (i, j) is the *contiguous* run starting at ``i*dh*Wp + j*dw``
+    and the unfold copies long runs instead of many rows of OW.  The ``Wp - OW`` extra
+    columns per row are cut off the output (and get zero gradient).  Its backward never
+    builds the full ``(C*kh*kw, L)`` column gradient: with ``Gs`` the gradient unfolded
+    along the width only (``O*kw`` rows) and ``Xs`` the input unfolded along the height
+    only (``kh*C`` rows), ``dW = Xs @ Gs.T`` and ``T = W' @ Gs`` (W' the width-flipped
+    kernel) gives, per kernel row i, a slab that is added into the input gradient with one
+    ``+=`` — kh additions instead of kh*kw, and about half the memory traffic.
+
+    Other strides: per chunk, ``dW += cols @ g.T`` (the fast orientation for few output
+    channels) and ``W.T @ g`` folded back with one strided ``+=`` per tap.
     """
 
     def forward(self, x, w, b, stride, pad, dilation, groups):
@@ -107,107 +200,210 @@ class ConvNd(Function):
         Hp, Wp = H + pt + pb, W + pl + pr
         OH = (Hp - dh * (kh - 1) - 1) // sh + 1
         OW = (Wp - dw * (kw - 1) - 1) // sw + 1
+        dt = x.dtype
         xt = x.transpose(1, 0, 2, 3)                       # (C, N, H, W) view
         K = Cg * kh * kw
+        P = OH * OW
+        Og = O // G
+        w2 = w.reshape(G, Og, K)
+        out = np.empty((O, N, OH, OW), dt)
+        bias = None if b is None else b.reshape(O, 1, 1, 1)
         pointwise = kh == 1 and kw == 1 and sh == 1 and sw == 1
-        wide = (not pointwise and sh == 1 and sw == 1 and Wp <= (1 + WIDE_MAX_WASTE) * OW)
+        wide = not pointwise and sh == 1 and sw == 1 and Wp <= WIDE_MAX_RATIO * OW
+        scratch = _Scratch(dt)
         if wide:
-            OWc = Wp                                       # computed columns per output row
             Lrow = OH * Wp
-            xf = np.zeros((C, N, Hp * Wp + dw * (kw - 1)), x.dtype)
-            xf[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W] = xt
-            cols = np.empty((C, kh, kw, N, Lrow), x.dtype)
-            for i in range(kh):
-                for j in range(kw):
-                    off = i * dh * Wp + j * dw
-                    cols[:, i, j] = xf[:, :, off:off + Lrow]
+            xp = np.zeros((C, N, Hp * Wp + dw * (kw - 1)), dt)
+            xp[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W] = xt
+            view = _wide_view(xp, C, kh, kw, N, Wp, dh, dw, Lrow)
+            _, chunks = _chunks(N, C * kh * kw * Lrow * x.itemsize)
+            for n0, n1 in chunks:
+                m = n1 - n0
+                cb = scratch.get("cols", (C, kh, kw, m, Lrow))
+                np.copyto(cb, view[:, :, :, n0:n1])
+                rc = scratch.get("res", (G, Og, m * Lrow))
+                np.matmul(w2, cb.reshape(G, K, m * Lrow), out=rc)
+                src = rc.reshape(O, m, OH, Wp)[:, :, :, :OW]
+                dst = out[:, n0:n1]
+                if bias is None:
+                    np.copyto(dst, src)
+                else:                                  # crop and add the bias in one pass
+                    np.add(src, bias, out=dst)
         else:
-            OWc = OW
             if pt or pb or pl or pr:
-                xp = np.zeros((C, N, Hp, Wp), x.dtype)
+                xp = np.zeros((C, N, Hp, Wp), dt)
                 xp[:, :, pt:pt + H, pl:pl + W] = xt
             else:
                 xp = xt
+            out3 = out.reshape(G, Og, N * P)
             if pointwise:
-                cols = np.ascontiguousarray(xp).reshape(C, 1, 1, N, OH, OW)
+                cols = np.ascontiguousarray(xp).reshape(G, K, N * P)
+                np.matmul(w2, cols, out=out3)
+                if bias is not None:
+                    out += bias
             else:
-                cols = unfold_taps(xp, kh, kw, OH, OW, sh, sw, dh, dw)
-        L = N * OH * OWc
-        cols2 = cols.reshape(G, K, L)
-        w2 = w.reshape(G, O // G, K)
-        if G == 1:
-            out = w2[0] @ cols2[0]                          # (O, L)
-        else:
-            out = np.matmul(w2, cols2).reshape(O, L)
-        if b is not None and not wide:
-            out += b[:, None]
-        na, nw, nb = self.needs_input_grad[:3]
+                view = window_view(xp, kh, kw, OH, OW, sh, sw, dh, dw)
+                _, chunks = _chunks(N, C * kh * kw * P * x.itemsize)
+                for n0, n1 in chunks:
+                    m = n1 - n0
+                    cb = scratch.get("cols", (C, kh, kw, m, OH, OW))
+                    np.copyto(cb, view[:, :, :, n0:n1])
+                    np.matmul(w2, cb.reshape(G, K, m * P), out=out3[:, :, n0 * P:n1 * P])
+                    if bias is not None:
+                        oc = out[:, n0:n1]
+                        np.add(oc, bias, out=oc)
+        scratch.release()
+        na, nw, nb_ = self.needs_input_grad[:3]
         if nw:
-            self.cols2 = cols2
+            self.xp = xp
         if na:
-            self.w2 = w2
-        if na or nw or nb:
+            self.w = w
+        if na or nw or nb_:
             self.meta = (one_d, x.shape, w.shape, G, stride, dilation, pad, OH, OW, wide)
-        out = out.reshape(O, N, OH, OWc)
-        if wide:
-            # Drop the extra columns and add the bias in the same pass; the result is
-            # compact, so the elementwise ops that follow run over long contiguous rows.
-            res = np.empty((O, N, OH, OW), out.dtype)
-            if b is not None:
-                np.add(out[:, :, :, :OW], b.reshape(O, 1, 1, 1), out=res)
-            else:
-                np.copyto(res, out[:, :, :, :OW])
-            out = res
         out = out.transpose(1, 0, 2, 3)
         return out[:, :, 0, :] if one_d else out
 
     def backward(self, g):
         one_d, xshape, wshape, G, (sh, sw), (dh, dw), (pt, pb, pl, pr), OH, OW, wide = self.meta
-        na, nw, nb = self.needs_input_grad[:3]
+        na, nw, nb_ = self.needs_input_grad[:3]
         N, C, H, W = xshape
         O, Cg, kh, kw = wshape
         Hp, Wp = H + pt + pb, W + pl + pr
         if one_d:
             g = g[:, :, None, :]
-        if wide:
-            gwide = np.zeros((O, N, OH, Wp), g.dtype)     # zero gradient on the extra columns
-            gwide[:, :, :, :OW] = g.transpose(1, 0, 2, 3)
-            L = N * OH * Wp
-            g2 = gwide.reshape(O, L)
-        else:
-            L = N * OH * OW
-            g2 = g.transpose(1, 0, 2, 3).reshape(O, L)    # free if g is channel-first
+        K = Cg * kh * kw
+        P = OH * OW
+        Og = O // G
+        L = N * P
+        gt = g.transpose(1, 0, 2, 3)                       # (O, N, OH, OW), free if channel-first
         gx = gw = gb = None
-        if nb:
-            gb = g2.sum(axis=1)
-        if nw:
-            cols2 = self.cols2
-            if G == 1:
-                gw = g2 @ cols2[0].T
-            else:
-                gw = np.matmul(g2.reshape(G, O // G, L), cols2.transpose(0, 2, 1))
-            gw = gw.reshape(wshape)
-            if one_d:
-                gw = gw[:, :, 0, :]
-        if na:
-            w2 = self.w2
-            if G == 1:
-                dcols = w2[0].T @ g2
-            else:
-                dcols = np.matmul(w2.transpose(0, 2, 1), g2.reshape(G, O // G, L))
-            if wide:
-                Lrow = OH * Wp
-                dcols = dcols.reshape(C, kh, kw, N, Lrow)
-                dxf = np.zeros((C, N, Hp * Wp + dw * (kw - 1)), dcols.dtype)
+        if nb_:
+            gb = gt.sum(axis=(1, 2, 3))
+        if not (nw or na):
+            return gx, gw, gb, None, None, None, None
+        pointwise = kh == 1 and kw == 1 and sh == 1 and sw == 1
+        dt = g.dtype
+        it = g.itemsize
+        scratch = _Scratch(dt)
+        if pointwise:
+            g3 = np.ascontiguousarray(gt).reshape(G, Og, L)
+            if nw:
+                cols = np.ascontiguousarray(self.xp).reshape(G, K, L)
+                gw = np.matmul(cols, g3.transpose(0, 2, 1))               # (G, K, Og)
+                gw = gw.transpose(0, 2, 1).reshape(O, Cg, kh, kw)
+            if na:
+                w2t = self.w.reshape(G, Og, K).transpose(0, 2, 1)
+                dxp = np.matmul(w2t, g3).reshape(C, N, Hp, Wp)
+        elif wide:
+            Lrow = OH * Wp
+            ew = (kw - 1) * dw                             # = Wp - OW: extra columns per row
+            Lu = Lrow + ew
+            Sg = Lrow + 2 * ew
+            xf = self.xp if nw else None
+            if not na:
+                # Weight gradient only: unfold the input as in forward, dW = cols @ g.T per chunk
+                # (g widened with zero extra columns; the (K, O) orientation is the fast one).
+                view = _wide_view(xf, C, kh, kw, N, Wp, dh, dw, Lrow)
+                gw = np.zeros((G, K, Og), dt)
+                _, chunks = _chunks(N, C * kh * kw * Lrow * it)
+
+                def zero_extra(a):
+                    a.reshape(O, -1, OH, Wp)[:, :, :, OW:] = 0
+                for n0, n1 in chunks:
+                    m = n1 - n0
+                    gc = scratch.get("g", (G, Og, m * Lrow), zero_extra)
+                    np.copyto(gc.reshape(O, m, OH, Wp)[:, :, :, :OW], gt[:, n0:n1])
+                    cb = scratch.get("cols", (C, kh, kw, m, Lrow))
+                    np.copyto(cb, view[:, :, :, n0:n1])
+                    tmp = scratch.get("tmp", (G, K, Og))
+                    np.matmul(cb.reshape(G, K, m * Lrow), gc.transpose(0, 2, 1), out=tmp)
+                    gw += tmp
+                gw = gw.transpose(0, 2, 1).reshape(wshape)
+                scratch.release()
+                if one_d:
+                    gw = gw[:, :, 0, :]
+                return gx, gw, gb, None, None, None, None
+            # W'[g, (i, c), (o, j')] = w[g*Og + o, c, i, kw-1-j']
+            wf = self.w.reshape(G, Og, Cg, kh, kw)[..., ::-1].transpose(0, 3, 2, 1, 4)
+            wf = wf.reshape(G, kh * Cg, Og * kw)
+            dxf = np.zeros((C, N, Hp * Wp + ew), dt)
+            dx4 = dxf.reshape(G, Cg, N, Hp * Wp + ew)
+            if nw:
+                gwa = np.zeros((G, Og * kw, kh * Cg), dt)
+            per_image = (O * kw + kh * C) * Lu * it
+            _, chunks = _chunks(N, per_image)
+
+            def zero_pads(a):                              # gp: [ew zeros | g row-major, Wp wide | ew zeros]
+                a[:, :, :ew] = 0
+                a[:, :, ew + Lrow:] = 0
+                m_ = a.shape[1]
+                s0, s1, s2 = a.strides
+                as_strided(a[:, :, ew:], (O, m_, OH, Wp), (s0, s1, Wp * s2, s2))[:, :, :, OW:] = 0
+            for n0, n1 in chunks:
+                m = n1 - n0
+                gp = scratch.get("gp", (O, m, Sg), zero_pads)
+                s0, s1, s2 = gp.strides
+                np.copyto(as_strided(gp[:, :, ew:], (O, m, OH, Wp), (s0, s1, Wp * s2, s2))[:, :, :, :OW],
+                          gt[:, n0:n1])
+                # Gs[(o, j'), n, u] = gp[o, n, u + j'*dw]
+                gs = scratch.get("gs", (G, Og * kw, m * Lu))
+                np.copyto(gs.reshape(O, kw, m, Lu),
+                          as_strided(gp, (O, kw, m, Lu), (s0, dw * s2, s1, s2), writeable=False))
+                xs = scratch.get("xs", (G, kh * Cg, m * Lu))
+                if nw:
+                    # Xs[(i, c), n, u] = xf[c, n, u + i*dh*Wp]
+                    f0, f1, f2 = xf.strides
+                    np.copyto(xs.reshape(G, kh, Cg, m, Lu),
+                              as_strided(xf[:, n0:n1], (G, kh, Cg, m, Lu),
+                                         (Cg * f0, dh * Wp * f2, f0, f1, f2), writeable=False))
+                    tmp = scratch.get("tmp", (G, Og * kw, kh * Cg))
+                    np.matmul(gs, xs.transpose(0, 2, 1), out=tmp)
+                    gwa += tmp
+                np.matmul(wf, gs, out=xs)
+                t5 = xs.reshape(G, kh, Cg, m, Lu)
                 for i in range(kh):
-                    for j in range(kw):
-                        off = i * dh * Wp + j * dw
-                        dxf[:, :, off:off + Lrow] += dcols[:, i, j]
-                dxp = dxf[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)
-            elif kh == 1 and kw == 1 and sh == 1 and sw == 1:
-                dxp = dcols.reshape(C, N, Hp, Wp)
-            else:
-                dxp = fold_taps(dcols.reshape(C, kh, kw, N, OH, OW), Hp, Wp, sh, sw, dh, dw)
+                    off = i * dh * Wp
+                    d = dx4[:, :, n0:n1, off:off + Lu]
+                    d += t5[:, i]
+            if nw:
+                # gwa[g, (o, j'), (i, c)] -> w[g*Og + o, c, i, kw-1-j']
+                gw = gwa.reshape(G, Og, kw, kh, Cg)[:, :, ::-1].transpose(0, 1, 4, 3, 2)
+                gw = gw.reshape(O, Cg, kh, kw)
+            dxp = dxf[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)
+        else:
+            g3 = np.ascontiguousarray(gt).reshape(G, Og, L)
+            _, chunks = _chunks(N, C * kh * kw * P * it)
+            if nw:
+                view = window_view(self.xp, kh, kw, OH, OW, sh, sw, dh, dw)
+                gw = np.zeros((G, K, Og), dt)
+            if na:
+                w2t = self.w.reshape(G, Og, K).transpose(0, 2, 1)          # (G, K, Og)
+                # Disjoint taps are assigned, not added; if they also tile the padded
+                # input exactly, every element is written once and needs no zero fill.
+                assign = (kh == 1 or sh >= dh * (kh - 1) + 1) and \
+                    (kw == 1 or sw >= dw * (kw - 1) + 1)
+                tiled = assign and (kh == 1 or dh == 1) and (kw == 1 or dw == 1) and \
+                    sh == kh and sw == kw and Hp == OH * sh and Wp == OW * sw
+                dxp = (np.empty if tiled else np.zeros)((C, N, Hp, Wp), dt)
+            for n0, n1 in chunks:
+                m = n1 - n0
+                cb = scratch.get("cols", (C, kh, kw, m, OH, OW))
+                c3 = cb.reshape(G, K, m * P)
+                gc = g3[:, :, n0 * P:n1 * P]
+                if nw:
+                    np.copyto(cb, view[:, :, :, n0:n1])
+                    tmp = scratch.get("tmp", (G, K, Og))
+                    np.matmul(c3, gc.transpose(0, 2, 1), out=tmp)
+                    gw += tmp
+                if na:
+                    np.matmul(w2t, gc, out=c3)
+                    fold_taps(cb, dxp[:, n0:n1], sh, sw, dh, dw, assign)
+            if nw:
+                gw = gw.transpose(0, 2, 1).reshape(wshape)
+        scratch.release()
+        if nw and one_d:
+            gw = gw[:, :, 0, :]
+        if na:
             gx = dxp[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
             if one_d:
                 gx = gx[:, :, 0, :]

@@ -33,6 +33,25 @@ def _empty_like_layout(x, shape, fill=None):
     return make(shape, x.dtype) if make else np.full(shape, fill, x.dtype)
 
 
+def _memory_order(x):
+    """``(arr, perm)``: a C-contiguous array with ``x == arr.transpose(perm)`` (a view for
+    C-contiguous and channel-first ``x``, else a copy)."""
+    if x.flags.c_contiguous:
+        return x, (0, 1, 2, 3)
+    xt = x.transpose(1, 0, 2, 3)
+    if xt.flags.c_contiguous:
+        return xt, (1, 0, 2, 3)
+    return np.ascontiguousarray(x), (0, 1, 2, 3)
+
+
+def _pairs_2x2(x):
+    """Fast-path geometry for 2x2/2 windows tiling ``x`` (N, C, 2*OH, 2*OW) exactly:
+    ``(x2, perm, shape)`` where ``x2`` (rows, 2) pairs horizontally adjacent elements of the
+    memory-order array ``arr`` (``shape``) and ``x == arr.transpose(perm)``."""
+    arr, perm = _memory_order(x)
+    return arr.reshape(-1, 2), perm, arr.shape
+
+
 def _out_size(n, k, s, p, d, ceil_mode):
     eff = d * (k - 1) + 1
     num = n + 2 * p - eff
@@ -98,6 +117,17 @@ class MaxPool2dFn(_Pool2d):
     def forward(self, x, kernel, stride, padding, dilation, ceil_mode, indices_out):
         x = self._setup(x, kernel, stride, padding, dilation, ceil_mode)
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        if (indices_out is None and kh == kw == sh == sw == 2 and ph == pw == 0 and dh == dw == 1
+                and H == 2 * OH and W == 2 * OW and len(self.in_shape) == 4):
+            # 2x2/2 tiling: max of horizontal pairs (one long stride-2 pass over memory), then
+            # of vertical pairs of those (contiguous rows); the result keeps x's memory order.
+            x2, perm, (A, B, _, _) = _pairs_2x2(x)
+            h = np.maximum(x2[:, 0], x2[:, 1])                 # (A*B*H*OW,)
+            h3 = h.reshape(A * B * OH, 2, OW)
+            out = np.maximum(h3[:, 0], h3[:, 1])               # (A*B*OH, OW)
+            if self.needs_input_grad[0]:
+                self.fast = (x2, h, out, perm, (A, B))
+            return out.reshape(A, B, OH, OW).transpose(perm)
         fill = -np.inf
         xp = _padded(x, (ph, pw), need, fill)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
@@ -133,6 +163,24 @@ class MaxPool2dFn(_Pool2d):
     def backward(self, g):
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
         g = self._grad_in(g)
+        if hasattr(self, "fast"):
+            # First maximum in row-major window order: the top pair wins unless the bottom
+            # pair's max is strictly greater; within the pair, the left element wins unless
+            # the right one is strictly greater.  Boolean masks multiply (no where/copyto).
+            x2, h, out, perm, (A, B) = self.fast
+            R = A * B * OH
+            gm = np.ascontiguousarray(g.transpose(perm)).reshape(R, OW)
+            h3 = h.reshape(R, 2, OW)
+            sel = np.greater(h3[:, 1], h3[:, 0])               # bottom pair wins
+            gh = np.empty((R, 2, OW), g.dtype)
+            np.multiply(gm, sel, out=gh[:, 1])
+            np.multiply(gm, np.logical_not(sel, out=sel), out=gh[:, 0])
+            ghf = gh.reshape(-1)
+            sel = np.greater(x2[:, 1], x2[:, 0])               # right element wins
+            gx = np.empty(x2.shape, g.dtype)
+            np.multiply(ghf, sel, out=gx[:, 1])
+            np.multiply(ghf, np.logical_not(sel, out=sel), out=gx[:, 0])
+            return (gx.reshape(A, B, H, W).transpose(perm),) + (None,) * 6
         disjoint = _disjoint(kh, sh, dh) and _disjoint(kw, sw, dw)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
         if hasattr(self, "arg"):
@@ -182,6 +230,16 @@ class AvgPool2dFn(_Pool2d):
     def forward(self, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
         x = self._setup(x, kernel, stride, padding, (1, 1), ceil_mode)
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        if (kh == kw == sh == sw == 2 and ph == pw == 0 and H == 2 * OH and W == 2 * OW
+                and len(self.in_shape) == 4 and divisor_override is None):
+            # 2x2/2 tiling: sum horizontal pairs, then vertical pairs, times 1/4.
+            x2, perm, (A, B, _, _) = _pairs_2x2(x)
+            h = np.add(x2[:, 0], x2[:, 1]).reshape(A * B * OH, 2, OW)
+            out = np.add(h[:, 0], h[:, 1])
+            out *= x.dtype.type(0.25)
+            if self.needs_input_grad[0]:
+                self.fast = (perm, (A, B))
+            return out.reshape(A, B, OH, OW).transpose(perm)
         xp = _padded(x, (ph, pw), need, 0)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, 1, 1))
         if len(taps) == 1:
@@ -207,6 +265,12 @@ class AvgPool2dFn(_Pool2d):
     def backward(self, g):
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
         g = self._grad_in(g)
+        if hasattr(self, "fast"):
+            perm, (A, B) = self.fast
+            gq = g.transpose(perm).reshape(A * B * OH, 1, OW, 1) * g.dtype.type(0.25)
+            gx = np.empty((A * B * OH, 2, OW, 2), g.dtype)
+            np.copyto(gx, gq)                                   # each quarter to its 4 inputs
+            return (gx.reshape(A, B, H, W).transpose(perm),) + (None,) * 6
         div = self.div
         gs = g / div
         disjoint = _disjoint(kh, sh, 1) and _disjoint(kw, sw, 1)

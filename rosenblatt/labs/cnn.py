@@ -291,10 +291,10 @@ def run(full=False, seed=0):
         n = c0.shape[1]
         axes = fig.subplots(3, n)
         for k in range(n):
-            axes[0, k].imshow(img if k == 0 else np.zeros_like(img), cmap="gray_r" if k == 0 else "gray",
-                              interpolation="nearest")
-            axes[0, k].set_title("input" if k == 0 else "", fontsize=8)
-            if k:
+            if k == 0:
+                axes[0, 0].imshow(img, cmap="gray_r", interpolation="nearest")
+                axes[0, 0].set_title("input", fontsize=8)
+            else:
                 axes[0, k].axis("off")
             axes[1, k].imshow(c0[0, k], cmap="viridis", interpolation="nearest")
             axes[1, k].set_title(f"C1 map {k}", fontsize=8)

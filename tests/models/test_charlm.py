@@ -94,7 +94,7 @@ def test_cli_train_and_generate(tmp_path, capsys):
 
 
 def test_train_adding_problem_smoke():
-    from rosenblatt.models.charlm import train_adding_problem
+    from rosenblatt.models.adding import train_adding_problem
     r = train_adding_problem("gru", seq_len=10, hidden_size=8, batch_size=16, max_steps=4,
                              eval_every=2, n_test=32)
     assert r["steps"] == 4 and r["curve"]["step"] == [2, 4]

@@ -1,0 +1,116 @@
+"""The adding problem (Hochreiter & Schmidhuber 1997) as a training run for RNN, GRU and LSTM.
+
+Each sequence is (T, 2): a value channel and a marker channel with two ones; the target
+is the sum of the two marked values.  Predicting the constant mean scores MSE 1/6, so a
+cell has learned long-range memory only when its test MSE falls well below that.
+"""
+import time
+
+import numpy as np
+
+from .. import functional as F
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from ..nn.module import Module
+from .charlm import _CELLS
+
+__all__ = ["AddingRegressor", "train_adding_problem"]
+
+
+class AddingRegressor(Module):
+    """Recurrent layer over a (T, batch, 2) adding-problem input -> linear head on the last state."""
+
+    def __init__(self, cell="lstm", hidden_size=64):
+        super().__init__()
+        from .. import nn
+        if cell not in _CELLS:
+            raise ValueError(f"AddingRegressor: cell must be one of {_CELLS}, got {cell!r}")
+        self.cell = cell
+        self.rnn = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell](2, hidden_size)
+        self.fc = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out[-1])
+
+
+def train_adding_problem(cell="lstm", seq_len=100, hidden_size=64, batch_size=64, lr=2e-3,
+                         clip=1.0, time_limit=300.0, max_steps=None, eval_every=100, n_test=1000,
+                         stop_below=None, seed=0, log=None, blas_threads=1):
+    """Train an :class:`AddingRegressor` on fresh adding-problem batches; returns a dict.
+
+    The result holds the learning curve (``step``, ``seconds``, ``train_mse``, ``test_mse``
+    lists, evaluated every ``eval_every`` steps on ``n_test`` fixed sequences), the final
+    and best test MSE, and the constant-prediction baseline (1/6).  Stops after
+    ``time_limit`` seconds, ``max_steps`` steps, or once the test MSE is below ``stop_below``.
+
+    ``blas_threads=1`` (when ``threadpoolctl`` is installed): the per-step GEMMs here are
+    tiny ((64, H) @ (H, G*H)); a multi-threaded BLAS spends more time synchronising than
+    computing on them, catastrophically so on a loaded machine (measured 25x slower).
+    """
+    limiter = _blas_limit(blas_threads)
+    try:
+        return _train_adding(cell, seq_len, hidden_size, batch_size, lr, clip, time_limit,
+                             max_steps, eval_every, n_test, stop_below, seed, log)
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+
+
+def _blas_limit(n):
+    if n is None:
+        return None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def _train_adding(cell, seq_len, hidden_size, batch_size, lr, clip, time_limit, max_steps,
+                  eval_every, n_test, stop_below, seed, log):
+    from .. import manual_seed
+    from ..nn.utils import clip_grad_norm_
+    from ..optim import Adam
+    from ..utils.data.datasets.sequence_tasks import adding_problem, adding_problem_baseline_mse
+    manual_seed(seed)
+    Xt, yt = adding_problem(n_test, seq_len)
+    xt = Tensor._make(np.ascontiguousarray(Xt.data.transpose(1, 0, 2)), None, 0)
+    model = AddingRegressor(cell, hidden_size)
+    opt = Adam(model.parameters(), lr=lr)
+    curve = {"step": [], "seconds": [], "train_mse": [], "test_mse": []}
+    t0 = time.perf_counter()
+    step, run, run_n = 0, 0.0, 0
+    while True:
+        X, y = adding_problem(batch_size, seq_len)
+        x = Tensor._make(np.ascontiguousarray(X.data.transpose(1, 0, 2)), None, 0)
+        loss = F.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        if clip:
+            clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        step += 1
+        run += float(loss.item())
+        run_n += 1
+        elapsed = time.perf_counter() - t0
+        done = (max_steps is not None and step >= max_steps) or elapsed > time_limit
+        if step % eval_every == 0 or done:
+            with no_grad():
+                test = float(F.mse_loss(model(xt), yt).item())
+            curve["step"].append(step)
+            curve["seconds"].append(round(elapsed, 2))
+            curve["train_mse"].append(run / run_n)
+            curve["test_mse"].append(test)
+            run, run_n = 0.0, 0
+            if log:
+                log(f"{cell} T={seq_len} step {step} ({elapsed:.0f}s): train {curve['train_mse'][-1]:.4f}"
+                    f" test {test:.4f}")
+            if stop_below is not None and test < stop_below:
+                done = True
+        if done:
+            break
+    return {"cell": cell, "seq_len": seq_len, "hidden_size": hidden_size, "steps": step,
+            "seconds": time.perf_counter() - t0, "final_test_mse": curve["test_mse"][-1],
+            "best_test_mse": min(curve["test_mse"]), "baseline_mse": adding_problem_baseline_mse(),
+            "curve": curve, "model": model}
