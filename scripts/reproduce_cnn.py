@@ -13,7 +13,6 @@ BLAS is limited to one thread when threadpoolctl is present (faster for these sm
 on a shared machine).
 """
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -27,11 +26,8 @@ from rosenblatt.models import LeNet5  # noqa: E402
 
 
 def _blas_one_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-        return threadpool_limits(1)
-    except ImportError:
-        return contextlib.nullcontext()
+    from rosenblatt.backend import blas_threads
+    return blas_threads(1)
 
 
 def _fashion():

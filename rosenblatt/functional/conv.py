@@ -117,9 +117,12 @@ def _give(*arrays):
         _pool_bytes += a.nbytes
 
 
-def _chunks(N, per_image_bytes):
-    """Split the batch into near-equal chunks of about ``CHUNK_BYTES`` of columns each."""
-    nb = max(1, min(N, CHUNK_BYTES // max(1, per_image_bytes)))
+def _chunks(N, per_image_bytes, rows):
+    """Split the batch into near-equal chunks of about ``CHUNK_BYTES`` of columns each, a
+    quarter of that when the GEMM has few ``rows`` (output channels): it is then bound by
+    reading the columns, which should still be in L2 from the unfold that wrote them."""
+    target = CHUNK_BYTES if rows >= 16 else CHUNK_BYTES // 4
+    nb = max(1, min(N, target // max(1, per_image_bytes)))
     n = -(-N // nb)
     nb = -(-N // n)
     return nb, [(n0, min(N, n0 + nb)) for n0 in range(0, N, nb)]
@@ -216,7 +219,7 @@ class ConvNd(Function):
             xp = np.zeros((C, N, Hp * Wp + dw * (kw - 1)), dt)
             xp[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W] = xt
             view = _wide_view(xp, C, kh, kw, N, Wp, dh, dw, Lrow)
-            _, chunks = _chunks(N, C * kh * kw * Lrow * x.itemsize)
+            _, chunks = _chunks(N, C * kh * kw * Lrow * x.itemsize, Og)
             for n0, n1 in chunks:
                 m = n1 - n0
                 cb = scratch.get("cols", (C, kh, kw, m, Lrow))
@@ -243,7 +246,7 @@ class ConvNd(Function):
                     out += bias
             else:
                 view = window_view(xp, kh, kw, OH, OW, sh, sw, dh, dw)
-                _, chunks = _chunks(N, C * kh * kw * P * x.itemsize)
+                _, chunks = _chunks(N, C * kh * kw * P * x.itemsize, Og)
                 for n0, n1 in chunks:
                     m = n1 - n0
                     cb = scratch.get("cols", (C, kh, kw, m, OH, OW))
@@ -305,7 +308,7 @@ class ConvNd(Function):
                 # (g widened with zero extra columns; the (K, O) orientation is the fast one).
                 view = _wide_view(xf, C, kh, kw, N, Wp, dh, dw, Lrow)
                 gw = np.zeros((G, K, Og), dt)
-                _, chunks = _chunks(N, C * kh * kw * Lrow * it)
+                _, chunks = _chunks(N, C * kh * kw * Lrow * it, Og)
 
                 def zero_extra(a):
                     a.reshape(O, -1, OH, Wp)[:, :, :, OW:] = 0
@@ -331,7 +334,7 @@ class ConvNd(Function):
             if nw:
                 gwa = np.zeros((G, Og * kw, kh * Cg), dt)
             per_image = (O * kw + kh * C) * Lu * it
-            _, chunks = _chunks(N, per_image)
+            _, chunks = _chunks(N, per_image, Og)
 
             def zero_pads(a):                              # gp: [ew zeros | g row-major, Wp wide | ew zeros]
                 a[:, :, :ew] = 0
@@ -372,7 +375,7 @@ class ConvNd(Function):
             dxp = dxf[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)
         else:
             g3 = np.ascontiguousarray(gt).reshape(G, Og, L)
-            _, chunks = _chunks(N, C * kh * kw * P * it)
+            _, chunks = _chunks(N, C * kh * kw * P * it, Og)
             if nw:
                 view = window_view(self.xp, kh, kw, OH, OW, sh, sw, dh, dw)
                 gw = np.zeros((G, K, Og), dt)

@@ -133,7 +133,8 @@ def _weight_grads(self, dG, dGh, x2d, hs, w_ih, w_hh, reverse):
 class RNNLayer(Function):
     """Elman layer ``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``; act tanh or relu.
 
-    Feature-major per step, ``(H, B)``, as in :class:`LSTMLayer`.
+    Forward feature-major per step, ``(H, B)``, as in :class:`LSTMLayer`; backward
+    batch-major (see there).
     """
     _iw = 2
 
@@ -165,19 +166,13 @@ class RNNLayer(Function):
             act(h, out=h)
         out = np.empty((T, B, H), dt)
         np.copyto(out, hs[1:].transpose(0, 2, 1))
+        _give(hs)
         hn = out[T - 1].copy()
         if any(self.needs_input_grad):
             self.x2d = np.ascontiguousarray(xs).reshape(T * B, I)
-            self.out, self.h0, self.hs = out, h0, hs
+            self.out, self.h0 = out, h0
             self.w_ih, self.w_hh, self.reverse, self.relu = w_ih, w_hh, reverse, relu
-        else:
-            _give(hs)
         return (out[::-1] if reverse else out), hn
-
-    def release(self):
-        saved = self.__dict__.get("hs")
-        super().release()
-        _give(saved)
 
     def backward(self, dout, dhn):
         # Batch-major: at H x B = 256 x 32 the transposes a feature-major loop needs cost
@@ -512,11 +507,14 @@ class LSTMLayer(Function):
         if any(n[3:]):
             inv = np.empty_like(perm)
             inv[perm] = np.arange(H4)
-            dw = (dGF @ Z.reshape(T * B, -1))[inv]         # (4H, H + I + 1)
-            dwh = dw[:, :H] if n[4] else None
-            dwi = dw[:, H:H + I] if n[3] else None
-            dbi = dw[:, H + I].copy() if n[5] else None
-            dbh = dw[:, H + I].copy() if n[6] else None
+            dw = np.matmul(dGF, Z.reshape(T * B, -1), out=_take((H4, Z.shape[2]), dt))
+            # Each gradient its own new array (rows back in i,f,g,o order): no views that
+            # the engine would copy again.
+            dwh = np.take(dw[:, :H], inv, axis=0) if n[4] else None
+            dwi = np.take(dw[:, H:H + I], inv, axis=0) if n[3] else None
+            dbi = np.take(dw[:, H + I], inv) if n[5] else None
+            dbh = np.take(dw[:, H + I], inv) if n[6] else None
+            _give(dw)
         _give(dGF3)
         return (dx, dnext.T.copy() if n[1] else None, dc.T.copy() if n[2] else None,
                 dwi, dwh, dbi, dbh)

@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 import rosenblatt as rb
+from rosenblatt.backend import blas_threads
 from rosenblatt import nn
 from rosenblatt import functional as F
 
@@ -128,15 +129,6 @@ def _param_counts(ex):
 
 
 # -- 4. LeNet-5 ---------------------------------------------------------------------------------
-def _blas_one_thread():
-    """Small GEMMs: one BLAS thread is faster and steadier on a shared machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def digits_28(X):
     """(N, 1, 8, 8) -> (N, 1, 28, 28), nearest-neighbour index mapping (pixel r reads r*8//28)."""
     idx = (np.arange(28) * 8) // 28
@@ -250,17 +242,13 @@ def run(full=False, seed=0):
     ex.check("a conv layer has > 100× fewer parameters than the FC layer producing the same maps",
              min_ratio > 100)
 
-    limiter = _blas_one_thread()
-    try:
+    with blas_threads(1):        # small GEMMs: one BLAS thread is faster and steadier
         Xtr, ytr, Xte, yte, bg = _load(full)
         rng = np.random.default_rng(seed)
         model, losses = _train_lenet(Xtr, ytr, bg, full, rng)
         acc = float((_predict(model, Xte) == yte).mean())
         n_shift = 1000 if full else len(Xte)
         rel_conv, rel_pool, c0, p0 = _shift_sensitivity(model, Xte[:n_shift], bg)
-    finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
     data = "fashion_mnist" if full else "digits"
     ex.metric(f"lenet5_{data}_test_accuracy", acc)
     ex.metric("lenet5_final_train_loss", losses[-1])

@@ -136,13 +136,9 @@ def _charlm(ex, full, seed):
 
 
 def run(full=False, seed=0):
-    from rosenblatt.models.charlm import _blas_limit
-    limiter = _blas_limit(1)
-    try:
+    from rosenblatt.backend import blas_threads
+    with blas_threads(1):       # many tiny per-step GEMMs: one BLAS thread is fastest
         return _run(full, seed)
-    finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
 
 
 def _run(full, seed):

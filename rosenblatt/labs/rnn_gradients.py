@@ -127,22 +127,10 @@ def _clip_run(clip, steps, T=30, lr=0.03, rho=1.9, seed=0):
     return np.array(losses), np.array(norms)
 
 
-def _blas_one_thread():
-    """Tiny GEMMs: one BLAS thread is faster and steadier on a shared machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def run(full=False, seed=0):
-    limiter = _blas_one_thread()
-    try:
+    from rosenblatt.backend import blas_threads
+    with blas_threads(1):       # tiny GEMMs: one BLAS thread is faster and steadier
         return _run(full, seed)
-    finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
 
 
 def _run(full, seed):

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from .. import functional as F
+from ..backend import blas_threads as _limit
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..nn.module import Module
@@ -48,23 +49,9 @@ def train_adding_problem(cell="lstm", seq_len=100, hidden_size=64, batch_size=64
     tiny ((64, H) @ (H, G*H)); a multi-threaded BLAS spends more time synchronising than
     computing on them, catastrophically so on a loaded machine (measured 25x slower).
     """
-    limiter = _blas_limit(blas_threads)
-    try:
+    with _limit(blas_threads):
         return _train_adding(cell, seq_len, hidden_size, batch_size, lr, clip, time_limit,
                              max_steps, eval_every, n_test, stop_below, seed, log)
-    finally:
-        if limiter is not None:
-            limiter.restore_original_limits()
-
-
-def _blas_limit(n):
-    if n is None:
-        return None
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(limits=n, user_api="blas")
 
 
 def _train_adding(cell, seq_len, hidden_size, batch_size, lr, clip, time_limit, max_steps,

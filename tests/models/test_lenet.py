@@ -79,12 +79,8 @@ def upsample_digits(X):
 def _limit_blas_threads():
     # Threaded BLAS on tiny GEMMs stalls badly on an oversubscribed machine; one thread is
     # both faster and steadier for this small network.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        import contextlib
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
+    from rosenblatt.backend import blas_threads
+    return blas_threads(1)
 
 
 def train_digits(variant="modern", epochs=15, seed=0, lr=2e-3, batch=32, shift=3):
