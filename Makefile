@@ -20,8 +20,13 @@ $(VENV)/.test: $(PY) pyproject.toml
 	$(PIP) install -e '.[test]'
 	@touch $@
 
+# The main job on embedded data: an MLP on scikit-learn's bundled 8x8 digits, then every
+# quick lab of the course with its HTML report.
 demo: $(VENV)/.demo
+	$(VENV)/bin/rosenblatt train mlp --dataset digits --epochs 40 --hidden 256,256 --batch-norm \
+		--dropout 0.3 --schedule cosine --batch-size 32 --progress plain --out $(OUT)/mlp-digits
 	$(VENV)/bin/rosenblatt tour --out $(OUT)/tour
+	@echo "report: $(OUT)/tour/index.html"
 
 # One BLAS/OpenMP thread for the suite: its arrays are small, and NumPy's OpenBLAS pool and
 # torch's OpenMP pool spin against each other when oracle tests alternate between them

@@ -329,36 +329,43 @@ class ConvNd(Function):
             # W'[g, (i, c), (o, j')] = w[g*Og + o, c, i, kw-1-j']
             wf = self.w.reshape(G, Og, Cg, kh, kw)[..., ::-1].transpose(0, 3, 2, 1, 4)
             wf = wf.reshape(G, kh * Cg, Og * kw)
-            dxf = np.zeros((C, N, Hp * Wp + ew), dt)
-            dx4 = dxf.reshape(G, Cg, N, Hp * Wp + ew)
+            HW = Hp * Wp
+            dxf = np.zeros((C, N, HW), dt)
+            dx4 = dxf.reshape(G, Cg, N, HW)
             if nw:
                 gwa = np.zeros((G, Og * kw, kh * Cg), dt)
+                f0, f1, f2 = xf.strides
+                # Xs[(i, c), n, u] = xf[c, n, u + i*dh*Wp]
+                xs_view = as_strided(xf, (G, kh, Cg, N, Lu), (Cg * f0, dh * Wp * f2, f0, f1, f2),
+                                     writeable=False)
             per_image = (O * kw + kh * C) * Lu * it
             _, chunks = _chunks(N, per_image, Og)
+            views = {}
 
-            def zero_pads(a):                              # gp: [ew zeros | g row-major, Wp wide | ew zeros]
-                a[:, :, :ew] = 0
-                a[:, :, ew + Lrow:] = 0
-                m_ = a.shape[1]
-                s0, s1, s2 = a.strides
-                as_strided(a[:, :, ew:], (O, m_, OH, Wp), (s0, s1, Wp * s2, s2))[:, :, :, OW:] = 0
+            def gp_views(m):
+                """gp (O, m, Sg): [ew zeros | g, rows Wp wide (extra columns zero) | ew zeros];
+                returns (gp's g-data view (O, m, OH, OW), Gs view (O, kw, m, Lu))."""
+                v = views.get(m)
+                if v is None:
+                    gp = scratch.get("gp", (O, m, Sg))
+                    s0, s1, s2 = gp.strides
+                    data = as_strided(gp[:, :, ew:], (O, m, OH, Wp), (s0, s1, Wp * s2, s2))
+                    gp[:, :, :ew] = 0
+                    gp[:, :, ew + Lrow:] = 0
+                    data[:, :, :, OW:] = 0
+                    # Gs[(o, j'), n, u] = gp[o, n, u + j'*dw]
+                    v = views[m] = (data[:, :, :, :OW],
+                                    as_strided(gp, (O, kw, m, Lu), (s0, dw * s2, s1, s2), writeable=False))
+                return v
             for n0, n1 in chunks:
                 m = n1 - n0
-                gp = scratch.get("gp", (O, m, Sg), zero_pads)
-                s0, s1, s2 = gp.strides
-                np.copyto(as_strided(gp[:, :, ew:], (O, m, OH, Wp), (s0, s1, Wp * s2, s2))[:, :, :, :OW],
-                          gt[:, n0:n1])
-                # Gs[(o, j'), n, u] = gp[o, n, u + j'*dw]
+                gdata, gs_view = gp_views(m)
+                np.copyto(gdata, gt[:, n0:n1])
                 gs = scratch.get("gs", (G, Og * kw, m * Lu))
-                np.copyto(gs.reshape(O, kw, m, Lu),
-                          as_strided(gp, (O, kw, m, Lu), (s0, dw * s2, s1, s2), writeable=False))
+                np.copyto(gs.reshape(O, kw, m, Lu), gs_view)
                 xs = scratch.get("xs", (G, kh * Cg, m * Lu))
                 if nw:
-                    # Xs[(i, c), n, u] = xf[c, n, u + i*dh*Wp]
-                    f0, f1, f2 = xf.strides
-                    np.copyto(xs.reshape(G, kh, Cg, m, Lu),
-                              as_strided(xf[:, n0:n1], (G, kh, Cg, m, Lu),
-                                         (Cg * f0, dh * Wp * f2, f0, f1, f2), writeable=False))
+                    np.copyto(xs.reshape(G, kh, Cg, m, Lu), xs_view[:, :, :, n0:n1])
                     tmp = scratch.get("tmp", (G, Og * kw, kh * Cg))
                     np.matmul(gs, xs.transpose(0, 2, 1), out=tmp)
                     gwa += tmp
@@ -366,13 +373,14 @@ class ConvNd(Function):
                 t5 = xs.reshape(G, kh, Cg, m, Lu)
                 for i in range(kh):
                     off = i * dh * Wp
-                    d = dx4[:, :, n0:n1, off:off + Lu]
-                    d += t5[:, i]
+                    n = min(Lu, HW - off)           # past HW: only the zero-gradient tail
+                    d = dx4[:, :, n0:n1, off:off + n]
+                    d += t5[:, i, :, :, :n]
             if nw:
                 # gwa[g, (o, j'), (i, c)] -> w[g*Og + o, c, i, kw-1-j']
                 gw = gwa.reshape(G, Og, kw, kh, Cg)[:, :, ::-1].transpose(0, 1, 4, 3, 2)
                 gw = gw.reshape(O, Cg, kh, kw)
-            dxp = dxf[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)
+            dxp = dxf.reshape(C, N, Hp, Wp)
         else:
             g3 = np.ascontiguousarray(gt).reshape(G, Og, L)
             _, chunks = _chunks(N, C * kh * kw * P * it, Og)

@@ -35,49 +35,38 @@ __all__ = ["rnn_tanh_layer", "rnn_relu_layer", "gru_layer", "lstm_layer"]
 # are handed back here and reused by the next call with the same shape.
 _POOL = {}
 _POOL_PER_KEY = 4
-_POOL_KEYS = 32
+_POOL_MAX_BYTES = 256 << 20
+_pool_bytes = 0
 
 
 def _take(shape, dtype):
     """An uninitialised array from the pool (or a new one)."""
+    global _pool_bytes
     stack = _POOL.get((shape, dtype))
     if stack:
         try:
-            return stack.pop()
+            a = stack.pop()
         except IndexError:                      # emptied by another thread
             pass
+        else:
+            _pool_bytes -= a.nbytes
+            return a
     return np.empty(shape, dtype)
 
 
 def _give(*arrays):
-    """Return arrays that nothing else references to the pool."""
+    """Hand back arrays that nothing else references (never a view, never an output)."""
+    global _pool_bytes
     for a in arrays:
         if a is None or a.base is not None:
             continue
-        key = (a.shape, a.dtype)
-        stack = _POOL.get(key)
-        if stack is None:
-            if len(_POOL) >= _POOL_KEYS:
-                _POOL.clear()
-            stack = _POOL.setdefault(key, [])
+        if _pool_bytes + a.nbytes > _POOL_MAX_BYTES:
+            _POOL.clear()
+            _pool_bytes = 0
+        stack = _POOL.setdefault((a.shape, a.dtype), [])
         if len(stack) < _POOL_PER_KEY:
             stack.append(a)
-
-
-def _prep(x, w_ih, b_ih, b_hh, scale, reverse):
-    """Reverse time if asked; return (x2d, xproj (T,B,GH) including both biases, scaled)."""
-    T, B, I = x.shape
-    if reverse:
-        x = x[::-1]
-    x2d = np.ascontiguousarray(x).reshape(T * B, I)
-    w = w_ih if scale is None else w_ih * scale[:, None]
-    xp = x2d @ w.T
-    if b_ih is not None:
-        b = b_ih + b_hh if b_hh is not None else b_ih
-        if scale is not None:
-            b = b * scale
-        xp += b
-    return x2d, xp.reshape(T, B, -1)
+            _pool_bytes += a.nbytes
 
 
 def _transposed_blocks(w, order, H):
@@ -505,15 +494,17 @@ class LSTMLayer(Function):
             if self.reverse:
                 dx = dx[::-1]
         if any(n[3:]):
-            inv = np.empty_like(perm)
-            inv[perm] = np.arange(H4)
             dw = np.matmul(dGF, Z.reshape(T * B, -1), out=_take((H4, Z.shape[2]), dt))
             # Each gradient its own new array (rows back in i,f,g,o order): no views that
             # the engine would copy again.
-            dwh = np.take(dw[:, :H], inv, axis=0) if n[4] else None
-            dwi = np.take(dw[:, H:H + I], inv, axis=0) if n[3] else None
-            dbi = np.take(dw[:, H + I], inv) if n[5] else None
-            dbh = np.take(dw[:, H + I], inv) if n[6] else None
+            def unperm(v):                       # g,i,f,o row blocks -> i,f,g,o, new array
+                r = np.empty(v.shape, dt)
+                r[:H2], r[H2:H3], r[H3:] = v[H:H3], v[:H], v[H3:]
+                return r
+            dwh = unperm(dw[:, :H]) if n[4] else None
+            dwi = unperm(dw[:, H:H + I]) if n[3] else None
+            dbi = unperm(dw[:, H + I]) if n[5] else None
+            dbh = unperm(dw[:, H + I]) if n[6] else None
             _give(dw)
         _give(dGF3)
         return (dx, dnext.T.copy() if n[1] else None, dc.T.copy() if n[2] else None,
