@@ -1,7 +1,8 @@
 """Pictures of convolutional networks: learned filters and feature maps as image grids.
 
-Needs matplotlib (the ``plot`` extra); figures are drawn with the non-interactive
-'Agg' backend, so this works on machines without a display.
+Needs matplotlib (the ``plot`` extra).  Figures are plain ``matplotlib.figure.Figure``
+objects on their own Agg canvas: no pyplot state, no backend switch (a notebook's
+backend is left alone), and no display needed.
 
     fig = plot_filters(model.features[0].weight)       # C1's 6 filters
     save_figure(fig, "c1_filters.png")
@@ -16,14 +17,13 @@ from . import _optional
 __all__ = ["plot_filters", "plot_feature_maps", "save_figure"]
 
 
-def _plt():
-    mpl = _optional.require("matplotlib", "plotting")
-    if mpl.get_backend().lower() != "agg":
-        try:
-            mpl.use("Agg", force=True)
-        except Exception:  # pragma: no cover - a backend already in use elsewhere
-            pass
-    return _optional.require("matplotlib.pyplot", "plotting")
+def new_figure(figsize):
+    """A ``Figure`` attached to an Agg canvas, outside pyplot's global state."""
+    mfig = _optional.require("matplotlib.figure", "plotting")
+    agg = _optional.require("matplotlib.backends.backend_agg", "plotting")
+    fig = mfig.Figure(figsize=figsize, dpi=100)
+    agg.FigureCanvasAgg(fig)
+    return fig
 
 
 def _array(x, name):
@@ -42,12 +42,11 @@ def _normalise(img):
 
 
 def _grid(tiles, ncols, titles, cmap, title, tile_size):
-    plt = _plt()
     n = len(tiles)
     ncols = max(1, min(ncols or int(math.ceil(math.sqrt(n))), n))
     nrows = int(math.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(tile_size * ncols, tile_size * nrows + (0.4 if title else 0)),
-                             squeeze=False)
+    fig = new_figure((tile_size * ncols, tile_size * nrows + (0.4 if title else 0)))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -106,11 +105,9 @@ def plot_feature_maps(maps, ncols=8, cmap="viridis", title=None, max_maps=64, in
     return _grid(tiles, ncols, [str(c) for c in range(len(tiles))], cmap, title, tile_size)
 
 
-def save_figure(fig, path, dpi=100, close=True):
+def save_figure(fig, path, dpi=100):
     """Write ``fig`` to ``path`` (format from the extension), creating parent folders."""
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    if close:
-        _plt().close(fig)
     return path
