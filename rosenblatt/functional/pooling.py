@@ -133,25 +133,24 @@ class MaxPool2dFn(_Pool2d):
         taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
         if indices_out is not None:
             # Track the winning tap: strictly greater replaces (first max wins), NaN wins.
-            out = xp[taps[0][2]].copy()
-            arg = np.zeros(out.shape, np.int16)
+            out = xp[taps[0][2]].copy(order="K")
+            arg = np.zeros_like(out, np.int16)
             for t, (i, j, sl) in enumerate(taps[1:], 1):
                 v = xp[sl]
                 upd = v > out
                 upd |= np.isnan(v) & ~np.isnan(out)
-                np.copyto(out, v, where=upd)
-                arg[upd] = t
+                np.maximum(out, v, out=out)          # NaN propagates, as the NaN tap wins
+                np.maximum(arg, upd * np.int16(t), out=arg)
             ki, kj = np.divmod(arg.astype(np.int64), kw)
             rows = (np.arange(OH) * sh - ph)[:, None] + ki * dh
             cols = (np.arange(OW) * sw - pw)[None, :] + kj * dw
             idx = rows * W + cols
             if self.needs_input_grad[0]:
-                self.arg, self.xp_shape = arg, xp.shape
-                self.ref = x
+                self.arg, self.xp_shape, self.ref = arg, xp.shape, xp
             indices_out.append(self._finish(idx))   # returned beside the graph: no gradient
             return self._finish(out)
         if len(taps) == 1:
-            out = xp[taps[0][2]].copy()
+            out = xp[taps[0][2]].copy(order="K")           # keeps x's (channel-first) order
         else:
             out = np.maximum(xp[taps[0][2]], xp[taps[1][2]])
             for _, _, sl in taps[2:]:
@@ -183,37 +182,69 @@ class MaxPool2dFn(_Pool2d):
             return (gx.reshape(A, B, H, W).transpose(perm),) + (None,) * 6
         disjoint = _disjoint(kh, sh, dh) and _disjoint(kw, sw, dw)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
-        if hasattr(self, "arg"):
-            shape = self.xp_shape
-            arg = self.arg
-            gxp = _empty_like_layout(self.ref, shape, 0)
-            for t, (i, j, sl) in enumerate(taps):
-                m = arg == t
-                if disjoint:
-                    np.multiply(g, m, out=gxp[sl])
-                else:
-                    gxp[sl] += g * m
-            return (self._grad_out(gxp),) + (None,) * 6
-        xp, out = self.xp, self.out
-        # Windows that tile the input exactly write every input element: no zero fill.
-        tiled = disjoint and sh == kh and sw == kw and dh == 1 and dw == 1 \
-            and xp.shape[2] == OH * kh and xp.shape[3] == OW * kw
-        gxp = _empty_like_layout(xp, xp.shape, None if tiled else 0)
-        claimed = None
-        last = len(taps) - 1
-        for t, (i, j, sl) in enumerate(taps):
-            m = np.equal(xp[sl], out)
-            if claimed is None:
-                claimed = m                  # m is only read below, before claimed changes
-            else:
-                np.greater(m, claimed, out=m)        # m & ~claimed: the first max wins
-                if t != last:
-                    claimed |= m
+        if hasattr(self, "arg"):                           # from return_indices
+            shape, arg, ref = self.xp_shape, self.arg, self.ref
             if disjoint:
-                np.multiply(g, m, out=gxp[sl])
-            else:
-                gxp[sl] += g * m
-        return (self._grad_out(gxp),) + (None,) * 6
+                # Each input element is in at most one window: assign g * (arg == t) per tap.
+                gxp = _empty_like_layout(ref, shape, 0)
+                m = np.empty_like(arg, bool)
+                for t, (i, j, sl) in enumerate(taps):
+                    np.multiply(g, np.equal(arg, t, out=m), out=gxp[sl])
+                return (self._grad_out(gxp),) + (None,) * 6
+        else:
+            xp, out = self.xp, self.out
+            shape, ref = xp.shape, xp
+            if disjoint:
+                # Each window's gradient goes to its first maximum (m & ~claimed); disjoint
+                # windows are assigned, and tiling ones need no zero fill.
+                tiled = sh == kh and sw == kw and dh == 1 and dw == 1 \
+                    and shape[2] == OH * kh and shape[3] == OW * kw
+                gxp = _empty_like_layout(xp, shape, None if tiled else 0)
+                claimed = None
+                last = len(taps) - 1
+                for t, (i, j, sl) in enumerate(taps):
+                    m = np.equal(xp[sl], out)
+                    if claimed is None:
+                        claimed = m              # m is only read below, before claimed changes
+                    else:
+                        np.greater(m, claimed, out=m)        # m & ~claimed: the first max wins
+                        if t != last:
+                            claimed |= m
+                    np.multiply(g, m, out=gxp[sl])
+                return (self._grad_out(gxp),) + (None,) * 6
+            # The winning (first maximal) tap of each window: scanning the taps backwards,
+            # arg += (t - arg) * (x_t == out) leaves the smallest t whose value is the max.
+            # (A window holding NaN matches no tap and sends its gradient to tap 0.)
+            arg = np.zeros_like(out, np.int8 if len(taps) < 128 else np.int32)
+            eq = np.empty_like(out, bool)
+            tmp = np.empty_like(arg)
+            for t in range(len(taps) - 1, -1, -1):
+                np.equal(xp[taps[t][2]], out, out=eq)
+                np.subtract(arg.dtype.type(t), arg, out=tmp)
+                np.multiply(tmp, eq, out=tmp)
+                arg += tmp
+        # Overlapping windows: scatter-add every output's gradient to its winning input with
+        # bincount over flat positions in the padded input's memory order (float64 sums),
+        # a few (channel) slabs at a time so that bincount's float64 output stays small.
+        perm = (0, 1, 2, 3)
+        if not ref.flags.c_contiguous and ref.transpose(1, 0, 2, 3).flags.c_contiguous:
+            perm = (1, 0, 2, 3)
+        A, B, Hp, Wp = (shape[p_] for p_ in perm)
+        am, gm = arg.transpose(perm), g.transpose(perm)
+        gxm = np.empty((A, B, Hp, Wp), g.dtype)
+        offs = np.array([i * dh * Wp + j * dw for i, j, _ in taps], np.intp)
+        step = max(1, min(A, (1 << 17) // (B * Hp * Wp)))
+        base = (np.arange(step * B, dtype=np.intp) * (Hp * Wp)).reshape(step, B, 1, 1) \
+            + (np.arange(OH, dtype=np.intp) * (sh * Wp)).reshape(OH, 1) \
+            + np.arange(OW, dtype=np.intp) * sw
+        for a0 in range(0, A, step):
+            a1 = min(A, a0 + step)
+            pos = offs.take(am[a0:a1])
+            pos += base[:a1 - a0]
+            cnt = np.bincount(pos.reshape(-1), weights=gm[a0:a1].reshape(-1),
+                              minlength=(a1 - a0) * B * Hp * Wp)
+            np.copyto(gxm[a0:a1].reshape(-1), cnt)
+        return (self._grad_out(gxm.transpose(perm)),) + (None,) * 6
 
 
 def _avg_divisor(n, k, s, p, o, include_pad):
@@ -243,7 +274,7 @@ class AvgPool2dFn(_Pool2d):
         xp = _padded(x, (ph, pw), need, 0)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, 1, 1))
         if len(taps) == 1:
-            acc = xp[taps[0][2]].copy()
+            acc = xp[taps[0][2]].copy(order="K")
         else:
             acc = np.add(xp[taps[0][2]], xp[taps[1][2]])
             for _, _, sl in taps[2:]:

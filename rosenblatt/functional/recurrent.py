@@ -234,14 +234,15 @@ class GRULayer(Function):
         tmp3 = np.empty((H3, B), dt)
         tmp = np.empty((H, B), dt)
         mm, add, sub, mul, tanh = np.matmul, np.add, np.subtract, np.multiply, np.tanh
+        half = dt.type(0.5)                      # typed scalars: cheaper ufunc calls
         for t in range(T):
             a = gates[t]
             mm(whh, hs[t], out=tmp3)
             g = a[:H2]
             add(g, tmp3[:H2], out=g)
             tanh(g, out=g)
-            mul(g, 0.5, out=g)
-            add(g, 0.5, out=g)                   # r, z = sigmoid
+            mul(g, half, out=g)
+            add(g, half, out=g)                  # r, z = sigmoid
             hn = hn_[t]
             if b_hn is not None:
                 add(tmp3[H2:], b_hn, out=hn)
@@ -292,20 +293,21 @@ class GRULayer(Function):
         tmp2 = np.empty((H, B), dt)
         n_need = self.needs_input_grad
         mm, add, sub, mul, copyto = np.matmul, np.add, np.subtract, np.multiply, np.copyto
+        one = dt.type(1)
         for t in range(T - 1, -1, -1):
             a = gates[t]
             r, z, n = a[:H], a[H:H2], a[H2:]
             add(doutT[t], dnext, out=dh)
             mul(n, n, out=tmp)
-            sub(1, tmp, out=tmp)
-            sub(1, z, out=tmp2)
+            sub(one, tmp, out=tmp)
+            sub(one, z, out=tmp2)
             mul(tmp, tmp2, out=tmp)
             mul(tmp, dh, out=dnx)                # dn_pre = dh (1 - z) tanh'(n)
             mul(tmp2, z, out=tmp2)
             sub(hs[t], n, out=tmp)
             mul(tmp, tmp2, out=tmp)
             mul(tmp, dh, out=dz)                 # dz_pre = dh (h - n) sigmoid'(z)
-            sub(1, r, out=tmp)
+            sub(one, r, out=tmp)
             mul(tmp, r, out=tmp)
             mul(tmp, hn_[t], out=tmp)
             mul(tmp, dnx, out=dr)                # dr_pre = dn_pre hn sigmoid'(r)
@@ -382,14 +384,15 @@ class LSTMLayer(Function):
         tmp4 = np.empty((H4, B), dt)
         tmp = np.empty((H, B), dt)
         mm, add, mul, tanh = np.matmul, np.add, np.multiply, np.tanh
+        half = dt.type(0.5)                      # typed scalars: cheaper ufunc calls
         for t in range(T):
             a = gates[t]
             mm(whh, hs[t], out=tmp4)
             add(a, tmp4, out=a)
             tanh(a, out=a)
             s = a[H:]
-            mul(s, 0.5, out=s)
-            add(s, 0.5, out=s)                   # i, f, o = sigmoid; g = tanh
+            mul(s, half, out=s)
+            add(s, half, out=s)                  # i, f, o = sigmoid; g = tanh
             c = cs[t + 1]
             mul(a[H2:H3], cs[t], out=c)
             mul(a[H:H2], a[:H], out=tmp)
@@ -444,18 +447,19 @@ class LSTMLayer(Function):
         # step's block is computed contiguous (d, for the recurrent GEMM) and copied in.
         dGF3 = _take((H4, T, B), dt)
         mm, add, sub, mul, copyto = np.matmul, np.add, np.subtract, np.multiply, np.copyto
+        one = dt.type(1)
         n = self.needs_input_grad
         for t in range(T - 1, -1, -1):
             a, c = gates[t], tc[t]
             o = a[H3:]
             add(doutT[t], dnext, out=dh)
             mul(c, c, out=tmp)
-            sub(1, tmp, out=tmp)
+            sub(one, tmp, out=tmp)
             mul(tmp, o, out=tmp)
             mul(tmp, dh, out=tmp)
             add(dc, tmp, out=dc)                 # dc += dh * o * tanh'(c)
             mul(a, a, out=d)
-            sub(1, dg, out=dg)                   # g: tanh' = 1 - g^2
+            sub(one, dg, out=dg)                 # g: tanh' = 1 - g^2
             sub(a[H:], dsig, out=dsig)           # i, f, o: sigmoid' = s - s^2
             mul(dgi, a[:H2].reshape(2, H, B)[::-1], out=dgi)   # (g, i) *= (i, g)
             mul(df, cs[t], out=df)
