@@ -117,17 +117,6 @@ class MaxPool2dFn(_Pool2d):
     def forward(self, x, kernel, stride, padding, dilation, ceil_mode, indices_out):
         x = self._setup(x, kernel, stride, padding, dilation, ceil_mode)
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
-        if (indices_out is None and kh == kw == sh == sw == 2 and ph == pw == 0 and dh == dw == 1
-                and H == 2 * OH and W == 2 * OW and len(self.in_shape) == 4):
-            # 2x2/2 tiling: max of horizontal pairs (one long stride-2 pass over memory), then
-            # of vertical pairs of those (contiguous rows); the result keeps x's memory order.
-            x2, perm, (A, B, _, _) = _pairs_2x2(x)
-            h = np.maximum(x2[:, 0], x2[:, 1])                 # (A*B*H*OW,)
-            h3 = h.reshape(A * B * OH, 2, OW)
-            out = np.maximum(h3[:, 0], h3[:, 1])               # (A*B*OH, OW)
-            if self.needs_input_grad[0]:
-                self.fast = (x2, h, out, perm, (A, B))
-            return out.reshape(A, B, OH, OW).transpose(perm)
         fill = -np.inf
         xp = _padded(x, (ph, pw), need, fill)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
@@ -162,24 +151,6 @@ class MaxPool2dFn(_Pool2d):
     def backward(self, g):
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
         g = self._grad_in(g)
-        if hasattr(self, "fast"):
-            # First maximum in row-major window order: the top pair wins unless the bottom
-            # pair's max is strictly greater; within the pair, the left element wins unless
-            # the right one is strictly greater.  Boolean masks multiply (no where/copyto).
-            x2, h, out, perm, (A, B) = self.fast
-            R = A * B * OH
-            gm = np.ascontiguousarray(g.transpose(perm)).reshape(R, OW)
-            h3 = h.reshape(R, 2, OW)
-            sel = np.greater(h3[:, 1], h3[:, 0])               # bottom pair wins
-            gh = np.empty((R, 2, OW), g.dtype)
-            np.multiply(gm, sel, out=gh[:, 1])
-            np.multiply(gm, np.logical_not(sel, out=sel), out=gh[:, 0])
-            ghf = gh.reshape(-1)
-            sel = np.greater(x2[:, 1], x2[:, 0])               # right element wins
-            gx = np.empty(x2.shape, g.dtype)
-            np.multiply(ghf, sel, out=gx[:, 1])
-            np.multiply(ghf, np.logical_not(sel, out=sel), out=gx[:, 0])
-            return (gx.reshape(A, B, H, W).transpose(perm),) + (None,) * 6
         disjoint = _disjoint(kh, sh, dh) and _disjoint(kw, sw, dw)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
         if hasattr(self, "arg"):                           # from return_indices
