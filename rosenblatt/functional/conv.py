@@ -1,16 +1,19 @@
-"""Convolutions: conv1d, conv2d — im2col by strided slices, one GEMM, col2im by slices.
+"""Convolutions: conv1d, conv2d — chunked im2col by strided views, GEMMs, col2im by slices.
 
 Layout.  The input ``(N, C, H, W)`` is viewed channel-first as ``(C, N, H, W)`` and,
-after padding, unfolded into ``cols`` of shape ``(C, kh, kw, N, OH, OW)``: one strided
-slice copy per kernel tap (``kh*kw`` copies, no loop over the batch or pixels).  Seen as
-the matrix ``(C*kh*kw, N*OH*OW)`` it meets the weight matrix ``(O, C*kh*kw)`` in one
-GEMM (a batched GEMM over groups), giving ``(O, N*OH*OW)``.  The result is returned as
-the ``(N, O, OH, OW)`` *view* of that ``(O, N, OH, OW)`` buffer: no transpose copy, and
-the next layer's slices (ReLU, pooling, the next convolution's unfold) read it in the
-channel-first order they want.
+after padding, unfolded a batch chunk at a time (one ``copyto`` from a read-only strided
+window view, no Python loop over taps) into a reused, cache-sized column buffer
+``(C*kh*kw, m*OH*OW)`` that meets the weight matrix ``(O, C*kh*kw)`` in one GEMM
+(batched over groups) written straight into the chunk's slab of the ``(O, N*OH*OW)``
+output.  The result is returned as the ``(N, O, OH, OW)`` *view* of that buffer: no
+transpose copy, and the next layer's ops (ReLU, pooling, the next convolution's unfold)
+read it in the channel-first order they want.  Only the padded input is saved for
+backward (not the columns), which unfolds each chunk again.  Scratch buffers come from a
+small pool (never anything saved for backward), so training steps do not fault in pages.
 
-Backward: ``dW = g @ cols.T`` and ``dcols = W.T @ g`` (GEMMs), then col2im adds each
-tap's slab back with one strided ``+=`` per tap (never ``np.add.at``).
+Stride-1 convolutions use the "wide" layout (see ``ConvNd``): contiguous tap runs, and a
+backward that needs only kh additions per chunk instead of a kh*kw-tap col2im.  Other
+strides fold ``W.T @ g`` back with one strided ``+=`` per tap (never ``np.add.at``).
 
 ``conv1d`` is ``conv2d`` with a unit height, inside the same fused ``Function``.
 """

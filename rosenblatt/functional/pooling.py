@@ -6,6 +6,9 @@ slices.  Backward routes the gradient through the same slices: for max pooling e
 window's gradient goes to the *first* maximum in row-major window order (PyTorch's tie
 rule), found by comparing each slice with the output; when windows do not overlap
 (the usual ``kernel_size == stride``) the slices are disjoint and are assigned, not added.
+Overlapping windows (AlexNet's 3x3/2) find each window's winning tap as a small integer
+array and scatter-add the gradient with ``np.bincount`` over flat positions.  2x2/2
+average pooling that tiles the input sums adjacent pairs twice and repeats the gradient.
 
 The output keeps the input's memory order (a channel-first view from ``conv2d`` stays
 channel-first), so a conv -> relu -> pool chain never transposes.

@@ -66,6 +66,21 @@ def test_conv2d_oracle(C, O, k, s, p, d, g, bias):
     compare("conv2d", fn, *args, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("C,O,k,s,p,d,g", [GRID[0], GRID[2], GRID[5], GRID[9]])
+def test_conv2d_oracle_multi_chunk(monkeypatch, C, O, k, s, p, d, g):
+    # The kernel splits the batch into cache-sized chunks; a tiny chunk budget makes every
+    # image its own chunk, covering the multi-chunk forward and backward paths.
+    from rosenblatt.functional import conv as conv_mod
+    monkeypatch.setattr(conv_mod, "CHUNK_BYTES", 64)
+    kh, kw = (k, k) if isinstance(k, int) else k
+    x = _rand(5, C, 9, 10, seed=1)
+    w = _rand(O, C // g, kh, kw, seed=2)
+    b = _rand(O, seed=3)
+    compare("conv2d", lambda m, x, w, b: m.nn.functional.conv2d(x, w, b, stride=s, padding=p,
+                                                                 dilation=d, groups=g),
+            x, w, b, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("k,s,p,d,g", [(3, 1, 0, 1, 1), (5, 2, 2, 1, 1), (3, 1, "same", 2, 2),
                                        (4, 3, 1, 1, 4), (1, 1, 0, 1, 1), (3, 2, "valid", 1, 2)])
 def test_conv1d_oracle(k, s, p, d, g):
