@@ -190,15 +190,8 @@ class BasicIndex(Function):
         return ga
 
 
-class AdvancedIndex(Function):
+class AdvancedIndex(BasicIndex):
     """Integer arrays / boolean masks: a copy; backward accumulates repeated picks."""
-
-    def forward(self, a, key):
-        self.in_shape, self.key = a.shape, key
-        try:
-            return a[key]
-        except IndexError as err:
-            raise _index_error(err, key, a.shape) from None
 
     def backward(self, g):
         return _scatter_add_key(g, self.key, self.in_shape)

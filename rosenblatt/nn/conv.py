@@ -6,7 +6,6 @@
 from the same range.  ``padding_mode`` other than 'zeros' pads with ``functional.pad``
 first ('reflect', 'replicate', 'circular').
 """
-import math
 
 import numpy as np
 
@@ -68,12 +67,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init._default_layer_init_(self.weight, self.bias)
 
     def _padded_input(self, input):
         """For padding_mode != 'zeros': pad explicitly, then convolve with padding 0."""

@@ -237,3 +237,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     for c in range(cols):
         w[rng.permutation(rows)[:nz], c] = 0
     return _write(tensor, w)
+
+
+def _default_layer_init_(weight, bias=None):
+    """PyTorch's default for Linear and ConvNd: kaiming_uniform_(a=sqrt(5)) on the weight,
+    i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the same bound for the bias."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
