@@ -266,31 +266,39 @@ class Tanh(Function):
 
     def backward(self, g):
         o = self.out
-        return g * (1 - o * o)
+        d = np.multiply(o, o, out=np.empty_like(o))   # one temporary, updated in place
+        np.subtract(1, d, out=d)
+        np.multiply(d, g, out=d)
+        return d
 
 
 class Sigmoid(Function):
-    """Stable logistic: exp only ever sees -|x|, so ±1e4 neither overflows nor warns.
+    """Stable logistic, 1 / (1 + exp(-x)) in four in-place passes.
 
-    With e = exp(-|x|): sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, i.e.
-    max(e, x >= 0) / (1 + e) -- branch-free (a masked select is ~5x slower here).
+    For x << 0, exp(-x) overflows to inf and 1/(1+inf) = 0, which is the correctly
+    rounded float result; the overflow warning is silenced because nothing is wrong.
+    The tail keeps full relative precision (sigmoid(-20) = 2.06e-9), unlike the
+    0.5 + 0.5*tanh(x/2) form, and no branch or masked select is needed (a masked
+    select is ~5x slower than a ufunc here).
     """
 
     def forward(self, a):
         if a.dtype.kind != "f":
             a = a.astype(_f32)
-        e = np.empty_like(a)
-        np.abs(a, out=e)
-        np.negative(e, out=e)
-        np.exp(e, out=e)                          # e = exp(-|x|) in (0, 1]
-        out = np.add(e, 1, out=np.empty_like(a))
-        np.divide(np.maximum(e, a >= 0, out=e), out, out=out)
+        out = np.negative(a, out=np.empty_like(a))
+        with np.errstate(over="ignore"):
+            np.exp(out, out=out)
+        np.add(out, 1, out=out)
+        np.reciprocal(out, out=out)
         self.out = out
         return out
 
     def backward(self, g):
         o = self.out
-        return g * (o * (1 - o))
+        d = np.subtract(1, o, out=np.empty_like(o))   # one temporary, updated in place
+        np.multiply(d, o, out=d)
+        np.multiply(d, g, out=d)
+        return d
 
 
 class ReLU(Function):
