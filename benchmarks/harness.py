@@ -17,11 +17,18 @@ def setup_torch(threads=None):
     return torch
 
 
-def compare(name, rb_step, torch_step, repeat=20, warmup=3, unit="ms", target=None, note=""):
-    """Time ``rb_step()`` and ``torch_step()`` alternately; report medians and the ratio.
+def compare(name, rb_step, torch_step, repeat=20, warmup=3, unit="ms", target=None, note="",
+            block=5):
+    """Time ``rb_step()`` and ``torch_step()`` in alternating blocks; report medians and the ratio.
 
-    Each callable runs one full step (e.g. forward + backward + update).  Runs
-    alternate so that both see the same machine state (thermal, other load).
+    Each callable runs one full step (e.g. forward + backward + update).  Both run in the
+    same process and alternate so that both see the same machine state (thermal, other
+    load): each round gives one framework one untimed step and then ``block`` timed steps,
+    then the other the same, until each has ``repeat`` timed steps.  The untimed step
+    absorbs the switch: after its last task, each framework's worker threads (OpenBLAS's
+    for NumPy, OpenMP's for PyTorch) keep spinning for a while, and alternating every
+    single step timed mostly that contention (the same step measured 12-25 ms for PyTorch
+    against 8-9 ms on its own).
     """
     for _ in range(warmup):
         rb_step()
@@ -29,15 +36,16 @@ def compare(name, rb_step, torch_step, repeat=20, warmup=3, unit="ms", target=No
     t_rb, t_torch = [], []
     gc_was = gc.isenabled()
     gc.disable()
+    clock = time.perf_counter
     try:
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            rb_step()
-            t1 = time.perf_counter()
-            torch_step()
-            t2 = time.perf_counter()
-            t_rb.append(t1 - t0)
-            t_torch.append(t2 - t1)
+        while len(t_rb) < repeat:
+            n = min(block, repeat - len(t_rb))
+            for step, times in ((rb_step, t_rb), (torch_step, t_torch)):
+                step()
+                for _ in range(n):
+                    t0 = clock()
+                    step()
+                    times.append(clock() - t0)
     finally:
         if gc_was:
             gc.enable()

@@ -6,6 +6,7 @@
 import numpy as _np
 
 from . import backend
+from .threads import get_num_threads, set_num_threads  # noqa: F401  torch's names
 from .random import manual_seed, seed, get_rng_state, set_rng_state, default_generator
 from .autograd import (Function, Tensor, enable_grad, is_grad_enabled, no_grad,
                        set_grad_enabled)

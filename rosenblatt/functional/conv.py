@@ -8,8 +8,9 @@ window view, no Python loop over taps) into a reused, cache-sized column buffer
 output.  The result is returned as the ``(N, O, OH, OW)`` *view* of that buffer: no
 transpose copy, and the next layer's ops (ReLU, pooling, the next convolution's unfold)
 read it in the channel-first order they want.  Only the padded input is saved for
-backward (not the columns), which unfolds each chunk again.  Scratch buffers come from a
-small pool (never anything saved for backward), so training steps do not fault in pages.
+backward (not the columns), which unfolds each chunk again.  Outputs, padded inputs and
+scratch buffers come from the backend's buffer cache, so training steps do not fault in
+pages.
 
 Stride-1 convolutions use the "wide" layout (see ``ConvNd``): contiguous tap runs, and a
 backward that needs only kh additions per chunk instead of a kh*kw-tap col2im.  Other
@@ -20,6 +21,7 @@ strides fold ``W.T @ g`` back with one strided ``+=`` per tap (never ``np.add.at
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -83,41 +85,13 @@ def fold_taps(dcols, dxp, sh, sw, dh, dw, assign):
 
 
 # --- scratch buffers ----------------------------------------------------------------------
-# im2col/col2im work in batch chunks through scratch buffers that are borrowed for the
-# duration of one forward or backward call and then handed back here, so a training loop
-# reuses the same few (cache-sized) arrays every step instead of faulting in fresh pages.
-# Nothing saved for backward ever lives in this pool.
+# im2col/col2im work in batch chunks through cache-sized scratch buffers; like every large
+# array here they come from the backend's buffer cache, so a training loop reuses the same
+# few arrays every step instead of faulting in fresh pages.
 
 #: Target size of one chunk's column buffer (bytes): big enough for efficient GEMMs, small
 #: enough to stay in the L2/L3 cache between the unfold and the GEMM that reads it.
 CHUNK_BYTES = 1 << 21
-_POOL_MAX_BYTES = 64 << 20
-_pool = {}
-_pool_bytes = 0
-
-
-def _take(shape, dtype):
-    lst = _pool.get((shape, dtype))
-    if lst:
-        try:
-            return lst.pop()
-        except IndexError:           # another thread emptied it
-            pass
-    return np.empty(shape, dtype)
-
-
-def _give(*arrays):
-    global _pool_bytes
-    for a in arrays:
-        lst = _pool.setdefault((a.shape, a.dtype), [])
-        if len(lst) >= 2:
-            continue
-        if _pool_bytes + a.nbytes > _POOL_MAX_BYTES:     # many shapes seen: start over
-            _pool.clear()
-            _pool_bytes = 0
-            lst = _pool.setdefault((a.shape, a.dtype), [])
-        lst.append(a)
-        _pool_bytes += a.nbytes
 
 
 def _chunks(N, per_image_bytes, rows):
@@ -145,8 +119,9 @@ def _wide_view(xf, C, kh, kw, N, Wp, dh, dw, Lrow):
 
 
 class _Scratch:
-    """Per-call scratch buffers from the pool, one per (name, chunk size); all handed back
-    by ``release``.  Buffers are exact-shape arrays, so reshapes of them are views."""
+    """Scratch buffers of one call, one per (name, chunk size), reused across its chunks;
+    they go back to the buffer cache with this object.  Buffers are exact-shape
+    C-contiguous arrays, so reshapes of them are views."""
 
     def __init__(self, dtype):
         self.dtype = dtype
@@ -156,14 +131,10 @@ class _Scratch:
         key = (name, shape)
         a = self.bufs.get(key)
         if a is None:
-            a = self.bufs[key] = _take(shape, self.dtype)
+            a = self.bufs[key] = backend.empty(shape, self.dtype)
             if init is not None:
                 init(a)
         return a
-
-    def release(self):
-        _give(*self.bufs.values())
-        self.bufs.clear()
 
 
 class ConvNd(Function):
@@ -212,14 +183,14 @@ class ConvNd(Function):
         P = OH * OW
         Og = O // G
         w2 = w.reshape(G, Og, K)
-        out = np.empty((O, N, OH, OW), dt)
+        out = backend.empty((O, N, OH, OW), dt)
         bias = None if b is None else b.reshape(O, 1, 1, 1)
         pointwise = kh == 1 and kw == 1 and sh == 1 and sw == 1
         wide = not pointwise and sh == 1 and sw == 1 and Wp <= WIDE_MAX_RATIO * OW
         scratch = _Scratch(dt)
         if wide:
             Lrow = OH * Wp
-            xp = np.zeros((C, N, Hp * Wp + dw * (kw - 1)), dt)
+            xp = backend.zeros((C, N, Hp * Wp + dw * (kw - 1)), dt)
             xp[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W] = xt
             view = _wide_view(xp, C, kh, kw, N, Wp, dh, dw, Lrow)
             _, chunks = _chunks(N, C * kh * kw * Lrow * x.itemsize, Og)
@@ -237,7 +208,7 @@ class ConvNd(Function):
                     np.add(src, bias, out=dst)
         else:
             if pt or pb or pl or pr:
-                xp = np.zeros((C, N, Hp, Wp), dt)
+                xp = backend.zeros((C, N, Hp, Wp), dt)
                 xp[:, :, pt:pt + H, pl:pl + W] = xt
             else:
                 xp = xt
@@ -258,7 +229,6 @@ class ConvNd(Function):
                     if bias is not None:
                         oc = out[:, n0:n1]
                         np.add(oc, bias, out=oc)
-        scratch.release()
         na, nw, nb_ = self.needs_input_grad[:3]
         if nw:
             self.xp = xp
@@ -325,7 +295,6 @@ class ConvNd(Function):
                     np.matmul(cb.reshape(G, K, m * Lrow), gc.transpose(0, 2, 1), out=tmp)
                     gw += tmp
                 gw = gw.transpose(0, 2, 1).reshape(wshape)
-                scratch.release()
                 if one_d:
                     gw = gw[:, :, 0, :]
                 return gx, gw, gb, None, None, None, None
@@ -333,7 +302,7 @@ class ConvNd(Function):
             wf = self.w.reshape(G, Og, Cg, kh, kw)[..., ::-1].transpose(0, 3, 2, 1, 4)
             wf = wf.reshape(G, kh * Cg, Og * kw)
             HW = Hp * Wp
-            dxf = np.zeros((C, N, HW), dt)
+            dxf = backend.zeros((C, N, HW), dt)
             dx4 = dxf.reshape(G, Cg, N, HW)
             if nw:
                 gwa = np.zeros((G, Og * kw, kh * Cg), dt)
@@ -398,7 +367,7 @@ class ConvNd(Function):
                     (kw == 1 or sw >= dw * (kw - 1) + 1)
                 tiled = assign and (kh == 1 or dh == 1) and (kw == 1 or dw == 1) and \
                     sh == kh and sw == kw and Hp == OH * sh and Wp == OW * sw
-                dxp = (np.empty if tiled else np.zeros)((C, N, Hp, Wp), dt)
+                dxp = (backend.empty if tiled else backend.zeros)((C, N, Hp, Wp), dt)
             for n0, n1 in chunks:
                 m = n1 - n0
                 cb = scratch.get("cols", (C, kh, kw, m, OH, OW))
@@ -414,7 +383,6 @@ class ConvNd(Function):
                     fold_taps(cb, dxp[:, n0:n1], sh, sw, dh, dw, assign)
             if nw:
                 gw = gw.transpose(0, 2, 1).reshape(wshape)
-        scratch.release()
         if nw and one_d:
             gw = gw[:, :, 0, :]
         if na:

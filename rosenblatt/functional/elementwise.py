@@ -260,13 +260,14 @@ class Tan(Function):
 
 class Tanh(Function):
     def forward(self, a):
-        out = np.tanh(a if a.dtype.kind == "f" else a.astype(_f32))
+        a = _float(a)
+        out = np.tanh(a, out=backend.empty_like(a))
         self.out = out
         return out
 
     def backward(self, g):
         o = self.out
-        d = np.multiply(o, o, out=np.empty_like(o))   # one temporary, updated in place
+        d = np.multiply(o, o, out=backend.empty_like(o))   # one temporary, updated in place
         np.subtract(1, d, out=d)
         np.multiply(d, g, out=d)
         return d
@@ -285,7 +286,7 @@ class Sigmoid(Function):
     def forward(self, a):
         if a.dtype.kind != "f":
             a = a.astype(_f32)
-        out = np.negative(a, out=np.empty_like(a))
+        out = np.negative(a, out=backend.empty_like(a))
         with np.errstate(over="ignore"):
             np.exp(out, out=out)
         np.add(out, 1, out=out)
@@ -295,7 +296,7 @@ class Sigmoid(Function):
 
     def backward(self, g):
         o = self.out
-        d = np.subtract(1, o, out=np.empty_like(o))   # one temporary, updated in place
+        d = np.subtract(1, o, out=backend.empty_like(o))   # one temporary, updated in place
         np.multiply(d, o, out=d)
         np.multiply(d, g, out=d)
         return d
@@ -303,12 +304,14 @@ class Sigmoid(Function):
 
 class ReLU(Function):
     def forward(self, a):
-        out = np.maximum(a, 0)
+        out = np.maximum(a, 0, out=backend.empty_like(a))
         self.out = out
         return out
 
     def backward(self, g):
-        return g * (self.out > 0)
+        o = self.out
+        return np.multiply(g, np.greater(o, 0, out=backend.empty_like(o, bool)),
+                           out=backend.empty_like(g))
 
 
 # --- clamp, maximum, minimum, where --------------------------------------------------

@@ -18,6 +18,7 @@ matrices, which handles windows of uneven size (input not divisible by output).
 """
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .conv import _ntuple
@@ -27,13 +28,16 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
 
 
 def _empty_like_layout(x, shape, fill=None):
-    """A new (N, C, H, W) array whose memory order follows ``x`` (channel-first or not)."""
+    """A new (N, C, H, W) array (from the buffer cache) whose memory order follows ``x``
+    (channel-first or not), filled with ``fill`` unless that is None."""
     N, C, H, W = shape
-    make = np.empty if fill is None else np.zeros if fill == 0 else None
     if x.ndim == 4 and not x.flags.c_contiguous and x.transpose(1, 0, 2, 3).flags.c_contiguous:
-        buf = make((C, N, H, W), x.dtype) if make else np.full((C, N, H, W), fill, x.dtype)
-        return buf.transpose(1, 0, 2, 3)
-    return make(shape, x.dtype) if make else np.full(shape, fill, x.dtype)
+        a = backend.empty((C, N, H, W), x.dtype).transpose(1, 0, 2, 3)
+    else:
+        a = backend.empty(shape, x.dtype)
+    if fill is not None:
+        a.fill(fill)
+    return a
 
 
 def _memory_order(x):
@@ -71,8 +75,7 @@ def _padded(x, pads, need, fill):
     if pt == 0 and pl == 0 and Hn <= H and Wn <= W:
         return x
     Hn, Wn = max(Hn, H + pt), max(Wn, W + pl)
-    xp = _empty_like_layout(x, (N, C, Hn, Wn))
-    xp[...] = fill
+    xp = _empty_like_layout(x, (N, C, Hn, Wn), fill)
     xp[:, :, pt:pt + H, pl:pl + W] = x
     return xp
 
@@ -144,7 +147,7 @@ class MaxPool2dFn(_Pool2d):
         if len(taps) == 1:
             out = xp[taps[0][2]].copy(order="K")           # keeps x's (channel-first) order
         else:
-            out = np.maximum(xp[taps[0][2]], xp[taps[1][2]])
+            out = np.maximum(xp[taps[0][2]], xp[taps[1][2]], out=backend.empty_like(xp[taps[0][2]]))
             for _, _, sl in taps[2:]:
                 np.maximum(out, xp[sl], out=out)
         if self.needs_input_grad[0]:
@@ -174,16 +177,22 @@ class MaxPool2dFn(_Pool2d):
                 tiled = sh == kh and sw == kw and dh == 1 and dw == 1 \
                     and shape[2] == OH * kh and shape[3] == OW * kw
                 gxp = _empty_like_layout(xp, shape, None if tiled else 0)
-                claimed = None
+                if g.strides != out.strides:
+                    # Mixed layouts (a C-order g from Flatten, a channel-first out) would make
+                    # every pass below walk one operand against its memory order: 4x slower.
+                    gc = backend.empty_like(out)
+                    np.copyto(gc, g)
+                    g = gc
+                sl = taps[0][2]
+                claimed = np.equal(xp[sl], out, out=backend.empty_like(out, bool))
+                np.multiply(g, claimed, out=gxp[sl])
+                m = backend.empty_like(out, bool)
                 last = len(taps) - 1
-                for t, (i, j, sl) in enumerate(taps):
-                    m = np.equal(xp[sl], out)
-                    if claimed is None:
-                        claimed = m              # m is only read below, before claimed changes
-                    else:
-                        np.greater(m, claimed, out=m)        # m & ~claimed: the first max wins
-                        if t != last:
-                            claimed |= m
+                for t, (i, j, sl) in enumerate(taps[1:], 1):
+                    np.equal(xp[sl], out, out=m)
+                    np.greater(m, claimed, out=m)            # m & ~claimed: the first max wins
+                    if t != last:
+                        claimed |= m
                     np.multiply(g, m, out=gxp[sl])
                 return (self._grad_out(gxp),) + (None,) * 6
             # The winning (first maximal) tap of each window: scanning the taps backwards,
@@ -205,7 +214,7 @@ class MaxPool2dFn(_Pool2d):
             perm = (1, 0, 2, 3)
         A, B, Hp, Wp = (shape[p_] for p_ in perm)
         am, gm = arg.transpose(perm), g.transpose(perm)
-        gxm = np.empty((A, B, Hp, Wp), g.dtype)
+        gxm = backend.empty((A, B, Hp, Wp), g.dtype)
         offs = np.array([i * dh * Wp + j * dw for i, j, _ in taps], np.intp)
         step = max(1, min(A, (1 << 17) // (B * Hp * Wp)))
         base = (np.arange(step * B, dtype=np.intp) * (Hp * Wp)).reshape(step, B, 1, 1) \
@@ -239,8 +248,9 @@ class AvgPool2dFn(_Pool2d):
                 and len(self.in_shape) == 4 and divisor_override is None):
             # 2x2/2 tiling: sum horizontal pairs, then vertical pairs, times 1/4.
             x2, perm, (A, B, _, _) = _pairs_2x2(x)
-            h = np.add(x2[:, 0], x2[:, 1]).reshape(A * B * OH, 2, OW)
-            out = np.add(h[:, 0], h[:, 1])
+            R = A * B * OH
+            h = np.add(x2[:, 0], x2[:, 1], out=backend.empty(R * 2 * OW, x.dtype)).reshape(R, 2, OW)
+            out = np.add(h[:, 0], h[:, 1], out=backend.empty((R, OW), x.dtype))
             out *= x.dtype.type(0.25)
             if self.needs_input_grad[0]:
                 self.fast = (perm, (A, B))
@@ -250,7 +260,7 @@ class AvgPool2dFn(_Pool2d):
         if len(taps) == 1:
             acc = xp[taps[0][2]].copy(order="K")
         else:
-            acc = np.add(xp[taps[0][2]], xp[taps[1][2]])
+            acc = np.add(xp[taps[0][2]], xp[taps[1][2]], out=backend.empty_like(xp[taps[0][2]]))
             for _, _, sl in taps[2:]:
                 np.add(acc, xp[sl], out=acc)
         if divisor_override:
@@ -272,8 +282,20 @@ class AvgPool2dFn(_Pool2d):
         g = self._grad_in(g)
         if hasattr(self, "fast"):
             perm, (A, B) = self.fast
-            gq = g.transpose(perm).reshape(A * B * OH, OW) * g.dtype.type(0.25)
-            gx = np.repeat(np.repeat(gq, 2, axis=1)[:, None], 2, axis=1)   # each quarter to its 4 inputs
+            R = A * B * OH
+            gq = np.multiply(g.transpose(perm).reshape(R, OW), g.dtype.type(0.25),
+                             out=backend.empty((R, OW), g.dtype))
+            if g.itemsize == 4:
+                # Each quarter to its 4 inputs.  Horizontal pairs at full speed: a float32's
+                # bits b as a uint64 times 2**32 + 1 are the pair (b, b); then each row twice.
+                pair = backend.empty((R, OW), np.uint64)
+                np.copyto(pair, gq.view(np.uint32))
+                pair *= np.uint64(0x100000001)
+                gx = backend.empty((R, 2, OW), np.uint64)
+                np.copyto(gx, pair[:, None])
+                gx = gx.view(g.dtype)
+            else:
+                gx = np.repeat(np.repeat(gq, 2, axis=1)[:, None], 2, axis=1)
             return (gx.reshape(A, B, H, W).transpose(perm),) + (None,) * 6
         div = self.div
         gs = g / div

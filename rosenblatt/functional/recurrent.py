@@ -22,7 +22,7 @@ each gives ``dx`` and the weight gradients (for the LSTM one GEMM against
 The Elman layer's backward stays batch-major (at G = 1 the transposes cost more than the
 faster GEMMs save).
 
-Multi-MB work buffers are recycled through a small pool (``_take``/``_give``).
+Multi-MB work buffers come from the backend's buffer cache (reused once free).
 
 Gate layouts of the parameters are PyTorch's: LSTM ``i, f, g, o`` (rows reordered
 ``g, i, f, o`` internally, once per call); GRU ``r, z, n`` with
@@ -37,48 +37,6 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
 __all__ = ["rnn_tanh_layer", "rnn_relu_layer", "gru_layer", "lstm_layer"]
-
-# -- work-buffer pool --------------------------------------------------------------------------
-# A training step allocates and frees the same multi-MB buffers every iteration.  Fresh
-# allocations of that size come from mmap (or a heap that glibc has just trimmed), so every
-# page is faulted in and zeroed again: measured at ~10 ms of a 30 ms LSTM step.  Buffers that
-# never escape a layer (work arrays, and the saved activations once the node is released)
-# are handed back here and reused by the next call with the same shape.
-_POOL = {}
-_POOL_PER_KEY = 4
-_POOL_MAX_BYTES = 256 << 20
-_pool_bytes = 0
-
-
-def _take(shape, dtype):
-    """An uninitialised array from the pool (or a new one)."""
-    global _pool_bytes
-    stack = _POOL.get((shape, dtype))
-    if stack:
-        try:
-            a = stack.pop()
-        except IndexError:                      # emptied by another thread
-            pass
-        else:
-            _pool_bytes -= a.nbytes
-            return a
-    return np.empty(shape, dtype)
-
-
-def _give(*arrays):
-    """Hand back arrays that nothing else references (never a view, never an output)."""
-    global _pool_bytes
-    for a in arrays:
-        if a is None or a.base is not None:
-            continue
-        if _pool_bytes + a.nbytes > _POOL_MAX_BYTES:
-            _POOL.clear()
-            _pool_bytes = 0
-        stack = _POOL.setdefault((a.shape, a.dtype), [])
-        if len(stack) < _POOL_PER_KEY:
-            stack.append(a)
-            _pool_bytes += a.nbytes
-
 
 def _transposed_blocks(w, order, H):
     """``w[rows of the gate blocks in ``order``].T`` as a new contiguous (in, G*H) array.
@@ -124,13 +82,12 @@ class RNNLayer(Function):
         else:
             wa[:, I] = 0
         xs = x[::-1] if reverse else x
-        xa = _take((T, I + 1, B), dt)
+        xa = backend.empty((T, I + 1, B), dt)
         xa[:, :I] = xs.transpose(0, 2, 1)
         xa[:, I] = 1
-        hs = _take((T + 1, H, B), dt)
+        hs = backend.empty((T + 1, H, B), dt)
         hs[0] = h0.T
         np.matmul(wa, xa, out=hs[1:])            # input projections, in place of h_1..h_T
-        _give(xa)
         tmp = np.empty((H, B), dt)
         mm, add = np.matmul, np.add
         act = (lambda a, out: np.maximum(a, 0, out=out)) if relu else np.tanh
@@ -139,9 +96,8 @@ class RNNLayer(Function):
             mm(w_hh, hs[t], out=tmp)
             add(h, tmp, out=h)
             act(h, out=h)
-        out = np.empty((T, B, H), dt)
+        out = backend.empty((T, B, H), dt)
         np.copyto(out, hs[1:].transpose(0, 2, 1))
-        _give(hs)
         hn = out[T - 1].copy()
         if any(self.needs_input_grad):
             self.x2d = np.ascontiguousarray(xs).reshape(T * B, I)
@@ -157,7 +113,7 @@ class RNNLayer(Function):
         dt = out.dtype
         if self.reverse:
             dout = dout[::-1]
-        D = _take((T, B, H), dt)                 # act' of every step, in bulk
+        D = backend.empty((T, B, H), dt)                 # act' of every step, in bulk
         if self.relu:
             np.greater(out, 0, out=D)
         else:
@@ -191,7 +147,6 @@ class RNNLayer(Function):
             db = D2.sum(axis=0)
             dbi = db if n[4] else None
             dbh = (db.copy() if n[4] else db) if n[5] else None
-        _give(D)
         return dx, (dnext if n[1] else None), dwi, dwh, dbi, dbh
 
 
@@ -222,15 +177,14 @@ class GRULayer(Function):
             wa[:, I:] = 0
             b_hn = None
         xs = x[::-1] if reverse else x
-        xa = _take((T, I + 1, B), dt)
+        xa = backend.empty((T, I + 1, B), dt)
         xa[:, :I] = xs.transpose(0, 2, 1)
         xa[:, I] = 1
-        gates = np.matmul(wa, xa, out=_take((T, H3, B), dt))     # r, z, n rows
-        _give(xa)
+        gates = np.matmul(wa, xa, out=backend.empty((T, H3, B), dt))     # r, z, n rows
         whh = np.multiply(w_hh, scale)           # (3H, H)
-        hs = _take((T + 1, H, B), dt)
+        hs = backend.empty((T + 1, H, B), dt)
         hs[0] = h0.T
-        hn_ = _take((T, H, B), dt)               # W_hn h + b_hn, kept for backward
+        hn_ = backend.empty((T, H, B), dt)               # W_hn h + b_hn, kept for backward
         tmp3 = np.empty((H3, B), dt)
         tmp = np.empty((H, B), dt)
         mm, add, sub, mul, tanh = np.matmul, np.add, np.subtract, np.multiply, np.tanh
@@ -255,21 +209,14 @@ class GRULayer(Function):
             sub(hs[t], n, out=tmp)
             mul(a[H:H2], tmp, out=tmp)
             add(n, tmp, out=hs[t + 1])           # h' = n + z * (h - n)
-        out = np.empty((T, B, H), dt)
+        out = backend.empty((T, B, H), dt)
         np.copyto(out, hs[1:].transpose(0, 2, 1))
         hn_last = out[T - 1].copy()
         if any(self.needs_input_grad):
             self.x2d = np.ascontiguousarray(xs).reshape(T * B, I)
             self.out, self.h0, self.hs, self.gates, self.hn = out, h0, hs, gates, hn_
             self.w_ih, self.w_hh, self.reverse = w_ih, w_hh, reverse
-        else:
-            _give(hs, gates, hn_)
         return (out[::-1] if reverse else out), hn_last
-
-    def release(self):
-        saved = [self.__dict__.get(k) for k in ("hs", "gates", "hn")]
-        super().release()
-        _give(*saved)
 
     def backward(self, dout, dhn):
         hs, gates, hn_, w_hh = self.hs, self.gates, self.hn, self.w_hh
@@ -278,12 +225,12 @@ class GRULayer(Function):
         dt = hs.dtype
         if self.reverse:
             dout = dout[::-1]
-        doutT = _take((T, H, B), dt)
+        doutT = backend.empty((T, H, B), dt)
         np.copyto(doutT, dout.transpose(0, 2, 1))
         whT = _transposed_blocks(w_hh, (0, 1, 2), H)   # (H, 3H)
         # Per step, rows of d: [n (x side), r, z, n (h side)]; x-side grads are rows [0, 3H),
         # h-side grads rows [H, 4H).  Stored feature-major over all steps for the weight GEMMs.
-        D = _take((H4, T, B), dt)
+        D = backend.empty((H4, T, B), dt)
         d = np.empty((H4, B), dt)
         dnx, dr, dz, dnh = d[:H], d[H:H2], d[H2:H3], d[H3:]
         dh = np.empty((H, B), dt)
@@ -317,7 +264,6 @@ class GRULayer(Function):
                 mul(dh, z, out=tmp)
                 add(dnext, tmp, out=dnext)
             copyto(D[:, t], d)
-        _give(doutT)
         D2 = D.reshape(H4, T * B)
         order = np.r_[H:H3, 0:H]                 # rows n,r,z of D[:3H] -> r,z,n
         dx = dwi = dwh = dbi = dbh = None
@@ -339,7 +285,6 @@ class GRULayer(Function):
             ones = np.ones(T * B, dt)
             dbi = (D2[:H3] @ ones)[order] if n_need[4] else None
             dbh = D2[H:] @ ones if n_need[5] else None
-        _give(D)
         return dx, (dnext.T.copy() if n_need[1] else None), dwi, dwh, dbi, dbh
 
 
@@ -370,17 +315,16 @@ class LSTMLayer(Function):
         else:
             wa[:, I:] = 0
         xs = x[::-1] if reverse else x
-        xa = _take((T, I + 1, B), dt)
+        xa = backend.empty((T, I + 1, B), dt)
         xa[:, :I] = xs.transpose(0, 2, 1)
         xa[:, I] = 1
-        gates = np.matmul(wa, xa, out=_take((T, H4, B), dt))     # (T, 4H, B)
-        _give(xa)
+        gates = np.matmul(wa, xa, out=backend.empty((T, H4, B), dt))     # (T, 4H, B)
         whh = np.multiply(w_hh[perm], scale)     # (4H, H), contiguous
-        hs = _take((T + 1, H, B), dt)
-        cs = _take((T + 1, H, B), dt)
+        hs = backend.empty((T + 1, H, B), dt)
+        cs = backend.empty((T + 1, H, B), dt)
         hs[0] = h0.T
         cs[0] = c0.T
-        tc = _take((T, H, B), dt)
+        tc = backend.empty((T, H, B), dt)
         tmp4 = np.empty((H4, B), dt)
         tmp = np.empty((H, B), dt)
         mm, add, mul, tanh = np.matmul, np.add, np.multiply, np.tanh
@@ -403,25 +347,17 @@ class LSTMLayer(Function):
         # Z[t] = [h_t | x_t | 1] (B, H + I + 1), so that ONE GEMM dG^T Z gives dW_hh, dW_ih
         # and the bias gradient.  The output is the view Z[1:, :, :H].
         K = H + I + 1
-        Z = np.empty((T + 1, B, -(-K // 16) * 16), dt)    # rows padded to 64 bytes
+        Z = backend.empty((T + 1, B, -(-K // 16) * 16), dt)    # rows padded to 64 bytes
         Z[0, :, :H] = h0
         np.copyto(Z[1:, :, :H], hs[1:].transpose(0, 2, 1))
         Z[:T, :, H:H + I] = xs
         Z[:, :, H + I] = 1
-        _give(hs)
         out = Z[1:, :, :H]
         hn, cn = Z[T, :, :H].copy(), cs[T].T.copy()
         if any(self.needs_input_grad):
             self.Z, self.cs, self.tc, self.gates, self.perm = Z[:T, :, :K], cs, tc, gates, perm
             self.w_ih, self.w_hh, self.reverse = w_ih, w_hh, reverse
-        else:
-            _give(gates, cs, tc)
         return (out[::-1] if reverse else out), hn, cn
-
-    def release(self):
-        saved = [self.__dict__.get(k) for k in ("gates", "cs", "tc")]
-        super().release()
-        _give(*saved)
 
     def backward(self, dout, dhn, dcn):
         cs, tc, gates, perm = self.cs, self.tc, self.gates, self.perm
@@ -430,7 +366,7 @@ class LSTMLayer(Function):
         dt = tc.dtype
         if self.reverse:
             dout = dout[::-1]
-        doutT = _take((T, H, B), dt)
+        doutT = backend.empty((T, H, B), dt)
         np.copyto(doutT, dout.transpose(0, 2, 1))
         whT = _transposed_blocks(self.w_hh, (2, 0, 1, 3), H)    # W_hh[perm].T, (H, 4H)
         dh = np.empty((H, B), dt)
@@ -445,7 +381,7 @@ class LSTMLayer(Function):
         df = d[H2:H3]
         # dG of all steps, feature-major (4H, T, B) = (4H, T*B) for the weight GEMMs; each
         # step's block is computed contiguous (d, for the recurrent GEMM) and copied in.
-        dGF3 = _take((H4, T, B), dt)
+        dGF3 = backend.empty((H4, T, B), dt)
         mm, add, sub, mul, copyto = np.matmul, np.add, np.subtract, np.multiply, np.copyto
         one = dt.type(1)
         n = self.needs_input_grad
@@ -472,7 +408,6 @@ class LSTMLayer(Function):
             copyto(dGF3[:, t], d)
         Z = self.Z
         I = Z.shape[2] - H - 1
-        _give(doutT)
         dGF = dGF3.reshape(H4, T * B)
         dx = dwi = dwh = dbi = dbh = None
         if n[0]:
@@ -480,7 +415,7 @@ class LSTMLayer(Function):
             if self.reverse:
                 dx = dx[::-1]
         if any(n[3:]):
-            dw = np.matmul(dGF, Z.reshape(T * B, -1), out=_take((H4, Z.shape[2]), dt))
+            dw = np.matmul(dGF, Z.reshape(T * B, -1), out=backend.empty((H4, Z.shape[2]), dt))
             # Each gradient its own new array (rows back in i,f,g,o order): no views that
             # the engine would copy again.
             def unperm(v):                       # g,i,f,o row blocks -> i,f,g,o, new array
@@ -491,8 +426,6 @@ class LSTMLayer(Function):
             dwi = unperm(dw[:, H:H + I]) if n[3] else None
             dbi = unperm(dw[:, H + I]) if n[5] else None
             dbh = unperm(dw[:, H + I]) if n[6] else None
-            _give(dw)
-        _give(dGF3)
         return (dx, dnext.T.copy() if n[1] else None, dc.T.copy() if n[2] else None,
                 dwi, dwh, dbi, dbh)
 
