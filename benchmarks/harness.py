@@ -17,18 +17,24 @@ def setup_torch(threads=None):
     return torch
 
 
+#: Pause (s) between blocks: OpenBLAS's worker threads spin for ~0.1 s after their last
+#: GEMM (measured: 110 ms of CPU time in the 300 ms after one threaded 512x512 product),
+#: and a spinning pool left by one framework would take a core from the other's block.
+SETTLE_S = 0.25
+
+
 def compare(name, rb_step, torch_step, repeat=20, warmup=3, unit="ms", target=None, note="",
-            block=5):
+            block=5, settle=SETTLE_S):
     """Time ``rb_step()`` and ``torch_step()`` in alternating blocks; report medians and the ratio.
 
     Each callable runs one full step (e.g. forward + backward + update).  Both run in the
-    same process and alternate so that both see the same machine state (thermal, other
-    load): each round gives one framework one untimed step and then ``block`` timed steps,
-    then the other the same, until each has ``repeat`` timed steps.  The untimed step
-    absorbs the switch: after its last task, each framework's worker threads (OpenBLAS's
-    for NumPy, OpenMP's for PyTorch) keep spinning for a while, and alternating every
-    single step timed mostly that contention (the same step measured 12-25 ms for PyTorch
-    against 8-9 ms on its own).
+    same process and alternate, so that both see the same machine state (thermal, other
+    load): each round pauses ``settle`` seconds, gives one framework one untimed step and
+    then ``block`` timed steps, and then does the same for the other, until each has
+    ``repeat`` timed steps.  The pause lets the other framework's idle worker threads
+    (OpenBLAS's for NumPy, OpenMP's for PyTorch) go to sleep, so that neither is timed
+    against the other's spinning threads; alternating every single step without it timed
+    mostly that contention (PyTorch's LeNet-5 step read 12-25 ms there, 5.5 ms alone).
     """
     for _ in range(warmup):
         rb_step()
@@ -41,6 +47,8 @@ def compare(name, rb_step, torch_step, repeat=20, warmup=3, unit="ms", target=No
         while len(t_rb) < repeat:
             n = min(block, repeat - len(t_rb))
             for step, times in ((rb_step, t_rb), (torch_step, t_torch)):
+                if settle:
+                    time.sleep(settle)
                 step()
                 for _ in range(n):
                     t0 = clock()

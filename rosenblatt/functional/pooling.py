@@ -198,9 +198,10 @@ class MaxPool2dFn(_Pool2d):
             # The winning (first maximal) tap of each window: scanning the taps backwards,
             # arg += (t - arg) * (x_t == out) leaves the smallest t whose value is the max.
             # (A window holding NaN matches no tap and sends its gradient to tap 0.)
-            arg = np.zeros_like(out, np.int8 if len(taps) < 128 else np.int32)
-            eq = np.empty_like(out, bool)
-            tmp = np.empty_like(arg)
+            arg = backend.empty_like(out, np.int8 if len(taps) < 128 else np.int32)
+            arg.fill(0)
+            eq = backend.empty_like(out, bool)
+            tmp = backend.empty_like(arg)
             for t in range(len(taps) - 1, -1, -1):
                 np.equal(xp[taps[t][2]], out, out=eq)
                 np.subtract(arg.dtype.type(t), arg, out=tmp)
@@ -222,7 +223,7 @@ class MaxPool2dFn(_Pool2d):
             + np.arange(OW, dtype=np.intp) * sw
         for a0 in range(0, A, step):
             a1 = min(A, a0 + step)
-            pos = offs.take(am[a0:a1])
+            pos = np.take(offs, am[a0:a1], out=backend.empty(am[a0:a1].shape, np.intp))
             pos += base[:a1 - a0]
             cnt = np.bincount(pos.reshape(-1), weights=gm[a0:a1].reshape(-1),
                               minlength=(a1 - a0) * B * Hp * Wp)
