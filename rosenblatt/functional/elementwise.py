@@ -561,6 +561,9 @@ def sigmoid(input):
 
 def relu(input, inplace=False):
     """``max(x, 0)``; ``inplace`` is accepted for API parity but the op is out of place."""
+    if getattr(input, "dtype", None) == np.bool_:
+        raise RuntimeError("relu(): input must be a number tensor, got dtype bool (PyTorch "
+                           "refuses it too); convert it first, e.g. input.float()")
     return ReLU.apply(input)
 
 

@@ -322,3 +322,11 @@ def test_inputs_not_mutated_by_sigmoid():
     t = rb.tensor(x.copy(), requires_grad=True)
     rb.sigmoid(t).sum().backward()
     np.testing.assert_array_equal(t.data, x)
+
+
+def test_relu_keeps_integer_dtypes_and_refuses_bool():
+    for dt in (np.int32, np.int64):
+        y = rb.relu(rb.tensor(np.array([-1, 2], dt)))
+        assert y.dtype == dt and y.tolist() == [0, 2]
+    with pytest.raises(RuntimeError, match="relu\\(\\): input must be a number tensor, got dtype bool"):
+        rb.relu(rb.tensor([True, False]))
