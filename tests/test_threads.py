@@ -1,4 +1,4 @@
-"""rb.get_num_threads / rb.set_num_threads and the blas_threads context (threadpoolctl)."""
+"""rb.get_num_threads / rb.set_num_threads, the blas_threads context and the intra-op pool."""
 import pytest
 
 import rosenblatt as rb
@@ -35,3 +35,221 @@ def test_blas_threads_restores_the_count():
             assert rb.get_num_threads() == 2
     finally:
         rb.set_num_threads(before)
+
+
+# --- the intra-op pool ------------------------------------------------------------------------
+import threading  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from rosenblatt import threads  # noqa: E402
+from rosenblatt.functional import conv as conv_mod  # noqa: E402
+
+
+@pytest.fixture
+def pool2(monkeypatch):
+    """Two pool threads, no recent threaded GEMM; restores the counts afterwards."""
+    before = rb.get_num_threads()
+    rb.set_num_threads(2)
+    monkeypatch.setattr(threads, "_last_threaded_blas", -1e9)
+    yield
+    rb.set_num_threads(before)
+
+
+def test_parallel_for_runs_each_item_once_in_its_slot_on_two_threads(pool2):
+    seen, names = [], set()
+    lock = threading.Lock()
+
+    def body(i, slot):
+        with lock:
+            seen.append((i, slot))
+            names.add(threading.current_thread().name)
+    threads.parallel_for(body, 9)
+    assert sorted(seen) == [(i, i % 2) for i in range(9)]
+    for s in (0, 1):                          # a slot's items run in increasing order
+        items = [i for i, slot in seen if slot == s]
+        assert items == sorted(items)
+    assert len(names) == 2 and threading.current_thread().name in names
+
+
+def test_parallel_for_holds_the_blas_at_one_thread(pool2):
+    counts = []
+    threads.parallel_for(lambda i, s: counts.append(rb.get_num_threads()), 4)
+    assert counts == [1, 1, 1, 1]
+    assert rb.get_num_threads() == 2          # restored
+
+
+def test_parallel_for_reraises_a_worker_error_after_all_items(pool2):
+    done = []
+
+    def body(i, slot):
+        if i == 1:
+            raise KeyError("item 1")
+        done.append(i)
+    with pytest.raises(KeyError, match="item 1"):
+        threads.parallel_for(body, 4)
+    assert sorted(done) == [0, 2]             # slot 1 stopped at its first item; slot 0 finished
+    threads.parallel_for(lambda i, s: done.append(i), 2)   # the pool still works afterwards
+    assert sorted(done) == [0, 0, 1, 2]
+
+
+def test_nested_parallel_for_runs_inline(pool2):
+    inner = []
+
+    def body(i, slot):
+        names = set()
+        threads.parallel_for(lambda j, s: names.add(threading.current_thread().name), 4)
+        inner.append(len(names))
+    threads.parallel_for(body, 2)
+    assert inner == [1, 1]
+
+
+def test_after_a_threaded_gemm_items_run_on_the_caller_in_the_same_slots(pool2):
+    threads.note_blas(4096, 4096, 4096)       # OpenBLAS's workers may be spinning now
+    seen = []
+    threads.parallel_for(lambda i, s: seen.append((i, s, threading.current_thread().name,
+                                                    rb.get_num_threads())), 4)
+    me = threading.current_thread().name
+    assert seen == [(0, 0, me, 1), (2, 0, me, 1), (1, 1, me, 1), (3, 1, me, 1)]
+
+
+def test_note_blas_ignores_gemms_openblas_runs_on_one_thread(pool2):
+    threads.note_blas(64, 64, 64)             # 262144 = m*n*k: not threaded by OpenBLAS
+    assert threads._last_threaded_blas == -1e9
+    with threads.single_blas():
+        threads.note_blas(4096, 4096, 4096)   # inside single_blas nothing spins
+    assert threads._last_threaded_blas == -1e9
+
+
+def test_single_blas_nests_and_restores():
+    before = rb.get_num_threads()
+    try:
+        rb.set_num_threads(2)
+        with threads.single_blas():
+            assert rb.get_num_threads() == 1
+            with threads.single_blas():
+                assert rb.get_num_threads() == 1
+            assert rb.get_num_threads() == 1
+        assert rb.get_num_threads() == 2
+    finally:
+        rb.set_num_threads(before)
+
+
+def test_set_num_threads_sets_the_pool_size():
+    before = rb.get_num_threads()
+    try:
+        rb.set_num_threads(3)
+        assert threads.pool_size() == 3
+        rb.set_num_threads(1)
+        assert threads.pool_size() == 1
+    finally:
+        rb.set_num_threads(before)
+
+
+def _conv_case(seed, shape, wshape, **kw):
+    rng = np.random.default_rng(seed)
+    x = rb.tensor(rng.standard_normal(shape), requires_grad=True)
+    w = rb.tensor(rng.standard_normal(wshape), requires_grad=True)
+    b = rb.tensor(rng.standard_normal(wshape[0]), requires_grad=True)
+    g = rng.standard_normal
+    y = rb.nn.functional.conv2d(x, w, b, **kw)
+    y.backward(rb.tensor(g(tuple(y.shape))))
+    return y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
+
+
+CONV_CASES = [((6, 4, 9, 9), (6, 4, 3, 3), dict(padding=1)),              # wide, stride 1
+              ((5, 4, 9, 8), (6, 2, 3, 2), dict(stride=2, groups=2)),     # strided, grouped
+              ((4, 3, 7, 7), (8, 3, 3, 3), dict(stride=2, dilation=2, padding=2))]
+
+
+@pytest.mark.parametrize("shape,wshape,kw", CONV_CASES)
+def test_pooled_convolution_matches_serial_and_the_fallback_bit_for_bit(pool2, monkeypatch,
+                                                                       shape, wshape, kw):
+    # Many one-image chunks, every convolution on the pool.
+    monkeypatch.setattr(conv_mod, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(conv_mod, "PARALLEL_MIN_FLOPS", 0)
+    names = set()
+    run = threads.parallel_for
+
+    def spy(fn, n):
+        def body(i, s):
+            names.add(threading.current_thread().name)
+            fn(i, s)
+        run(body, n)
+    monkeypatch.setattr(conv_mod, "parallel_for", spy)
+    pooled = _conv_case(0, shape, wshape, **kw)
+    assert len(names) == 2                    # the chunks really ran on two threads
+    threads.note_blas(4096, 4096, 4096)       # next call: the same slots on the caller
+    fallback = _conv_case(0, shape, wshape, **kw)
+    for a, b in zip(pooled, fallback):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(threads, "_pool_size", 1)
+    serial = _conv_case(0, shape, wshape, **kw)
+    for a, b in zip(pooled, serial):          # float64: only the summation order differs
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_pooled_convolution_weight_gradient_only(pool2, monkeypatch):
+    monkeypatch.setattr(conv_mod, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(conv_mod, "PARALLEL_MIN_FLOPS", 0)
+    rng = np.random.default_rng(1)
+    x = rb.tensor(rng.standard_normal((6, 1, 8, 8)))          # input needs no gradient
+    w = rb.tensor(rng.standard_normal((4, 1, 3, 3)), requires_grad=True)
+    rb.nn.functional.conv2d(x, w, padding=1).sum().backward()
+    monkeypatch.setattr(threads, "_pool_size", 1)
+    w2 = rb.tensor(w.detach().numpy(), requires_grad=True)
+    rb.nn.functional.conv2d(x, w2, padding=1).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), w2.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_parallel_split_covers_the_array_along_its_outermost_memory_axis(pool2, monkeypatch):
+    monkeypatch.setattr(threads, "PARALLEL_MIN_BYTES", 0)
+    a = np.zeros((4, 6, 5), np.float32).transpose(1, 0, 2)     # axis 1 is outermost in memory
+    pieces = []
+    threads.parallel_split(lambda ix: pieces.append(ix), a)
+    assert sorted(p[1].start for p in pieces) == [0, 2] and all(len(p) == 2 for p in pieces)
+    out = np.zeros_like(a)
+    threads.parallel_split(lambda ix: out.__setitem__(ix, 1), out)
+    assert out.all()
+
+
+def test_parallel_split_leaves_small_and_0d_arrays_whole(pool2):
+    seen = []
+    threads.parallel_split(lambda ix: seen.append(ix), np.zeros((8, 8)))
+    threads.parallel_split(lambda ix: seen.append(ix), np.zeros(()))
+    assert seen == [(Ellipsis,), (Ellipsis,)]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channel_first"])
+def test_pooled_relu_and_overlapping_max_pool_match_serial_bit_for_bit(pool2, monkeypatch, layout):
+    monkeypatch.setattr(threads, "PARALLEL_MIN_BYTES", 0)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 6, 11, 11)).astype(np.float32)
+    x[:, :, 4, 4:7] = 2.5                                         # ties: the first max wins
+    if layout == "channel_first":
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+
+    def run():
+        t = rb.tensor(x, requires_grad=True)
+        y = rb.nn.functional.max_pool2d(rb.nn.functional.relu(t), 3, 2)
+        y.backward(rb.tensor(np.arange(y.numel(), dtype=np.float32).reshape(tuple(y.shape))))
+        return y.detach().numpy(), t.grad.numpy()
+    names, calls = set(), {"scatter": 0}
+    split = threads.parallel_for
+
+    def spy(fn, n):
+        if fn.__name__ == "scatter":
+            calls["scatter"] += 1
+
+        def body(i, s):
+            names.add(threading.current_thread().name)
+            fn(i, s)
+        split(body, n)
+    monkeypatch.setattr(threads, "parallel_for", spy)
+    pooled = run()
+    assert len(names) == 2
+    assert calls["scatter"] >= 1                 # the bincount slabs went to the pool too
+    monkeypatch.setattr(threads, "_pool_size", 1)
+    serial = run()
+    for a, b in zip(pooled, serial):
+        np.testing.assert_array_equal(a, b)

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..threads import note_blas
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "true_divide", "neg", "pow", "rpow",
            "matmul", "mm", "bmm", "floor_divide", "remainder", "unbroadcast"]
@@ -159,6 +160,7 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0:
             raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
                                f"{tuple(a.shape)} and {tuple(b.shape)}")
+        note_blas(a.size // max(1, a.shape[-1]), b.shape[-1] if b.ndim > 1 else 1, a.shape[-1])
         try:
             out = np.matmul(a, b)
         except ValueError:
@@ -169,6 +171,7 @@ class MatMul(Function):
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
+        note_blas(a.size // max(1, a.shape[-1]), b.shape[-1] if b.ndim > 1 else 1, a.shape[-1])
         if a.ndim == 2 and b.ndim == 2:
             return (g @ b.T if na else None), (a.T @ g if nb else None)
         # Promote 1-D operands as matmul does, then undo it on the gradients.

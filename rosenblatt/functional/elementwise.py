@@ -13,6 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..threads import parallel_split
 from .arithmetic import _broadcast_error, unbroadcast
 
 __all__ = ["exp", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "abs", "sign", "sin", "cos",
@@ -303,15 +304,26 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
+    """max(x, 0); large arrays are split over the thread pool (memory-bound passes)."""
+
     def forward(self, a):
-        out = np.maximum(a, 0, out=backend.empty_like(a))
+        out = backend.empty_like(a)
+
+        def run(ix):
+            np.maximum(a[ix], 0, out=out[ix])
+        parallel_split(run, out)
         self.out = out
         return out
 
     def backward(self, g):
         o = self.out
-        return np.multiply(g, np.greater(o, 0, out=backend.empty_like(o, bool)),
-                           out=backend.empty_like(g))
+        gx = backend.empty_like(g)
+        mask = backend.empty_like(o, bool)
+
+        def run(ix):
+            np.multiply(g[ix], np.greater(o[ix], 0, out=mask[ix]), out=gx[ix])
+        parallel_split(run, gx)
+        return gx
 
 
 # --- clamp, maximum, minimum, where --------------------------------------------------

@@ -4,18 +4,36 @@ Forward is one GEMM (+ an in-place bias add); backward is one GEMM per needed
 gradient and a column sum for the bias.  Leading batch dimensions are flattened
 into the GEMM's rows, so (N, *, in_features) input costs the same as (N*, in).
 """
+from contextlib import nullcontext
+
 import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..threads import note_blas, single_blas
 
 __all__ = ["linear", "bilinear"]
+
+
+#: GEMMs below this many flops (2*m*n*k) run on one BLAS thread: threads gain little there,
+#: and a threaded GEMM leaves OpenBLAS workers spinning that would slow the next pooled
+#: convolution (see ``threads.parallel_for``).
+SMALL_GEMM_FLOPS = 3.2e7
+
+
+def _blas_for(m, n, k):
+    """The BLAS setting for an (m x k) @ (k x n) GEMM: one thread if it is small."""
+    if 2 * m * n * k < SMALL_GEMM_FLOPS:
+        return single_blas()
+    note_blas(m, n, k)
+    return nullcontext()
 
 
 class Linear(Function):
     def forward(self, x, w, b):
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        out = x2 @ w.T
+        with _blas_for(x2.shape[0], w.shape[0], w.shape[1]):
+            out = x2 @ w.T
         if b is not None:
             out += b
         nx, nw = self.needs_input_grad[:2]
@@ -30,12 +48,13 @@ class Linear(Function):
         nx, nw, nb = self.needs_input_grad
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         gx = gw = gb = None
-        if nx:
-            gx = g2 @ self.w
-            if len(self.xshape) != 2:
-                gx = gx.reshape(self.xshape)
-        if nw:
-            gw = g2.T @ self.x2
+        with _blas_for(g2.shape[0], g2.shape[1], self.xshape[-1]):
+            if nx:
+                gx = g2 @ self.w
+            if nw:
+                gw = g2.T @ self.x2
+        if nx and len(self.xshape) != 2:
+            gx = gx.reshape(self.xshape)
         if nb:
             gb = g2.sum(axis=0)
         return gx, gw, gb

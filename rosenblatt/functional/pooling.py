@@ -18,7 +18,7 @@ matrices, which handles windows of uneven size (input not divisible by output).
 """
 import numpy as np
 
-from .. import backend
+from .. import backend, threads
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .conv import _ntuple
@@ -147,9 +147,14 @@ class MaxPool2dFn(_Pool2d):
         if len(taps) == 1:
             out = xp[taps[0][2]].copy(order="K")           # keeps x's (channel-first) order
         else:
-            out = np.maximum(xp[taps[0][2]], xp[taps[1][2]], out=backend.empty_like(xp[taps[0][2]]))
-            for _, _, sl in taps[2:]:
-                np.maximum(out, xp[sl], out=out)
+            out = backend.empty_like(xp[taps[0][2]])
+
+            def window_max(ix):                          # one piece of the output
+                o = out[ix]
+                np.maximum(xp[taps[0][2]][ix], xp[taps[1][2]][ix], out=o)
+                for _, _, sl in taps[2:]:
+                    np.maximum(o, xp[sl][ix], out=o)
+            threads.parallel_split(window_max, out)
         if self.needs_input_grad[0]:
             self.xp, self.out = xp, out
         return self._finish(out)
@@ -199,14 +204,18 @@ class MaxPool2dFn(_Pool2d):
             # arg += (t - arg) * (x_t == out) leaves the smallest t whose value is the max.
             # (A window holding NaN matches no tap and sends its gradient to tap 0.)
             arg = backend.empty_like(out, np.int8 if len(taps) < 128 else np.int32)
-            arg.fill(0)
             eq = backend.empty_like(out, bool)
             tmp = backend.empty_like(arg)
-            for t in range(len(taps) - 1, -1, -1):
-                np.equal(xp[taps[t][2]], out, out=eq)
-                np.subtract(arg.dtype.type(t), arg, out=tmp)
-                np.multiply(tmp, eq, out=tmp)
-                arg += tmp
+
+            def winners(ix):                             # one piece of arg
+                a, e, d, o = arg[ix], eq[ix], tmp[ix], out[ix]
+                a.fill(0)
+                for t in range(len(taps) - 1, -1, -1):
+                    np.equal(xp[taps[t][2]][ix], o, out=e)
+                    np.subtract(a.dtype.type(t), a, out=d)
+                    np.multiply(d, e, out=d)
+                    a += d
+            threads.parallel_split(winners, out)
         # Overlapping windows: scatter-add every output's gradient to its winning input with
         # bincount over flat positions in the padded input's memory order (float64 sums),
         # a few (channel) slabs at a time so that bincount's float64 output stays small.
@@ -221,13 +230,21 @@ class MaxPool2dFn(_Pool2d):
         base = (np.arange(step * B, dtype=np.intp) * (Hp * Wp)).reshape(step, B, 1, 1) \
             + (np.arange(OH, dtype=np.intp) * (sh * Wp)).reshape(OH, 1) \
             + np.arange(OW, dtype=np.intp) * sw
-        for a0 in range(0, A, step):
+
+        def scatter(k, slot):                            # slab k of the A axis
+            a0 = k * step
             a1 = min(A, a0 + step)
             pos = np.take(offs, am[a0:a1], out=backend.empty(am[a0:a1].shape, np.intp))
             pos += base[:a1 - a0]
             cnt = np.bincount(pos.reshape(-1), weights=gm[a0:a1].reshape(-1),
                               minlength=(a1 - a0) * B * Hp * Wp)
             np.copyto(gxm[a0:a1].reshape(-1), cnt)
+        n_slabs = -(-A // step)
+        if gxm.nbytes >= threads.PARALLEL_MIN_BYTES:
+            threads.parallel_for(scatter, n_slabs)
+        else:
+            for k in range(n_slabs):
+                scatter(k, 0)
         return (self._grad_out(gxm.transpose(perm)),) + (None,) * 6
 
 

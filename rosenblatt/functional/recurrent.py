@@ -35,6 +35,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..threads import note_threaded_blas
 
 __all__ = ["rnn_tanh_layer", "rnn_relu_layer", "gru_layer", "lstm_layer"]
 
@@ -72,6 +73,7 @@ class RNNLayer(Function):
     batch-major (see there).
     """
     def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False, relu=False):
+        note_threaded_blas()
         dt = _dtype(x, w_ih)
         T, B, I = x.shape
         H = w_hh.shape[1]
@@ -106,6 +108,7 @@ class RNNLayer(Function):
         return (out[::-1] if reverse else out), hn
 
     def backward(self, dout, dhn):
+        note_threaded_blas()
         # Batch-major: at H x B = 256 x 32 the transposes a feature-major loop needs cost
         # more than its faster GEMMs save.
         out, w_hh = self.out, self.w_hh
@@ -158,6 +161,7 @@ class GRULayer(Function):
     batch-major forms) and every gate is a contiguous block of rows.
     """
     def forward(self, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        note_threaded_blas()
         dt = _dtype(x, w_ih)
         T, B, I = x.shape
         H = w_hh.shape[1]
@@ -219,6 +223,7 @@ class GRULayer(Function):
         return (out[::-1] if reverse else out), hn_last
 
     def backward(self, dout, dhn):
+        note_threaded_blas()
         hs, gates, hn_, w_hh = self.hs, self.gates, self.hn, self.w_hh
         T, H, B = hn_.shape
         H2, H3, H4 = 2 * H, 3 * H, 4 * H
@@ -299,6 +304,7 @@ class LSTMLayer(Function):
     multiplied by ``dc`` (g, i, f) are one contiguous block in the backward pass.
     """
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+        note_threaded_blas()
         dt = _dtype(x, w_ih)
         T, B, I = x.shape
         H = w_hh.shape[1]
@@ -360,6 +366,7 @@ class LSTMLayer(Function):
         return (out[::-1] if reverse else out), hn, cn
 
     def backward(self, dout, dhn, dcn):
+        note_threaded_blas()
         cs, tc, gates, perm = self.cs, self.tc, self.gates, self.perm
         T, H, B = tc.shape
         H2, H3, H4 = 2 * H, 3 * H, 4 * H
