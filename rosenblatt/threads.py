@@ -263,7 +263,9 @@ def parallel_for(fn, n):
             _local.busy = False
 
 
-#: Elementwise passes over arrays of at least this many bytes are split over the pool.
+#: Pooling passes whose output has at least this many bytes are split over the pool (a
+#: 3x3 max-pool of a 64x32x32x32 batch gained 25%; ReLU, one memory-bound pass, gained
+#: nothing at any size and stays serial).
 PARALLEL_MIN_BYTES = 1 << 20
 
 

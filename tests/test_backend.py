@@ -126,3 +126,22 @@ def test_training_steps_reach_a_steady_cache():
         opt.step()
         sizes.append(backend.cache_info()["bytes"])
     assert sizes[1] > 0 and sizes[1] == sizes[2] == sizes[3]     # nothing new after step 2
+
+
+def test_flat_view_follows_memory_order():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(backend.flat_view(a), a.ravel())
+    cf = np.ascontiguousarray(a.transpose(1, 0, 2)).transpose(1, 0, 2)     # channel-first
+    f = backend.flat_view(cf)
+    assert f is not None and np.shares_memory(f, cf)
+    np.testing.assert_array_equal(f, cf.transpose(1, 0, 2).ravel())
+    assert backend.flat_view(a[:, ::2]) is None                            # not contiguous
+
+
+def test_zeros_operand_is_read_only_zeros_of_any_length():
+    z = backend.zeros_operand(10, np.float32)
+    assert z.dtype == np.float32 and z.shape == (10,) and not z.any()
+    with pytest.raises(ValueError):
+        z[0] = 1
+    big = backend.zeros_operand(1 << 20, np.float32)
+    assert big.shape == (1 << 20,) and not big.any()

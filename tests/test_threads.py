@@ -221,7 +221,7 @@ def test_parallel_split_leaves_small_and_0d_arrays_whole(pool2):
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "channel_first"])
-def test_pooled_relu_and_overlapping_max_pool_match_serial_bit_for_bit(pool2, monkeypatch, layout):
+def test_pooled_overlapping_max_pool_matches_serial_bit_for_bit(pool2, monkeypatch, layout):
     monkeypatch.setattr(threads, "PARALLEL_MIN_BYTES", 0)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((5, 6, 11, 11)).astype(np.float32)

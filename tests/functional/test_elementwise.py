@@ -330,3 +330,21 @@ def test_relu_keeps_integer_dtypes_and_refuses_bool():
         assert y.dtype == dt and y.tolist() == [0, 2]
     with pytest.raises(RuntimeError, match="relu\\(\\): input must be a number tensor, got dtype bool"):
         rb.relu(rb.tensor([True, False]))
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "channel_first", "strided"])
+def test_relu_fast_path_any_layout(layout):
+    # ReLU meets an array of zeros instead of a scalar when its input is contiguous in
+    # some axis order; every layout must give max(x, 0), NaN kept, -inf -> 0.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 5, 6)).astype(np.float32)
+    x[0, 0, 0, :3] = [np.nan, -np.inf, np.inf]
+    t = rb.tensor(x)
+    if layout == "channel_first":                   # a (C, N, H, W) buffer viewed as (N, C, H, W)
+        t = rb.tensor(np.ascontiguousarray(x.transpose(1, 0, 2, 3))).permute(1, 0, 2, 3)
+    elif layout == "strided":
+        t, x = t[:, :, ::2], x[:, :, ::2]
+    y = rb.relu(t).numpy()
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    if layout == "channel_first":                   # the output keeps the input's order
+        assert y.transpose(1, 0, 2, 3).flags.c_contiguous
