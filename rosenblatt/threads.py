@@ -182,6 +182,7 @@ class _Worker(threading.Thread):
         self.go = threading.Event()
         self.done = threading.Event()
         self.job = self.error = None
+        self.outstanding = False        # a job was handed over and not yet waited for
 
     def run(self):
         _local.busy = True
@@ -240,6 +241,10 @@ def parallel_for(fn, n):
         w.start()
         _workers.append(w)
     workers = _workers[:T - 1]
+    for w in workers:
+        if w.outstanding:               # a caller interrupted while waiting (Ctrl-C): let the
+            w.done.wait()               # worker finish that job before it gets this one
+            w.outstanding = False
     with single_blas():
         _local.busy = True
         try:
@@ -247,6 +252,7 @@ def parallel_for(fn, n):
                 w.done.clear()
                 w.error = None
                 w.job = (fn, n, T)
+                w.outstanding = True
                 w.go.set()
             error = None
             try:
@@ -256,6 +262,7 @@ def parallel_for(fn, n):
                 error = e
             for w in workers:               # always wait: the items share the caller's buffers
                 w.done.wait()
+                w.outstanding = False
                 error = error or w.error
             if error is not None:
                 raise error

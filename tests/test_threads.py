@@ -253,3 +253,22 @@ def test_pooled_overlapping_max_pool_matches_serial_bit_for_bit(pool2, monkeypat
     serial = run()
     for a, b in zip(pooled, serial):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_job_left_running_by_an_interrupted_caller_finishes_before_the_next(pool2):
+    # Simulate a caller interrupted while waiting: hand worker 1 a slow job, do not wait.
+    threads.parallel_for(lambda i, s: None, 2)               # start the worker
+    w = threads._workers[0]
+    started, release, log = threading.Event(), threading.Event(), []
+
+    def slow(i, slot):
+        started.set()
+        release.wait(5)
+        log.append("old")
+    w.done.clear()
+    w.job, w.outstanding = (slow, 2, 2), True
+    w.go.set()
+    assert started.wait(5)
+    threading.Timer(0.05, release.set).start()
+    threads.parallel_for(lambda i, s: log.append(("new", i)), 2)
+    assert log[0] == "old" and sorted(log[1:]) == [("new", 0), ("new", 1)]
