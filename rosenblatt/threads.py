@@ -98,10 +98,10 @@ class blas_threads:
 # NumPy releases the GIL inside large copies and GEMMs, so an op can split its work into
 # independent pieces (a convolution's batch chunks) and run them on Python threads, each
 # with single-threaded GEMMs.  On 2 cores this beat one thread driving a threaded BLAS: the
-# AlexNetSmall step went from 68-81 to 61-64 ms (in-process A/B), because the unfold copies
-# run on both cores too and the many mid-sized GEMMs no longer wait at the BLAS's barriers.
-# Small ops stay serial: a hand-over costs tens of microseconds (LeNet-5's convolutions
-# did not gain).
+# AlexNetSmall step went from 66-72 to 56-60 ms (in-process A/B), because the unfold copies
+# and pooling passes run on both cores too and the many mid-sized GEMMs no longer wait at
+# the BLAS's barriers.  Small ops stay serial: a hand-over costs tens of microseconds
+# (LeNet-5's convolutions got slower on the pool).
 #
 # One hazard: after a threaded GEMM, OpenBLAS's workers spin for about 0.1 s, holding a
 # core.  Pool threads started then compete with them (the AlexNetSmall step took 96 ms
