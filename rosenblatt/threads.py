@@ -223,18 +223,19 @@ def parallel_for(fn, n):
     within ``SPIN_S`` of a threaded GEMM.
     """
     T = min(pool_size(), n)
-    if T <= 1 or getattr(_local, "busy", False) or not _blas_controllers():
+
+    def inline():
         for t in range(T):
             for i in range(t, n, T):
                 fn(i, t)
+    if T <= 1 or getattr(_local, "busy", False) or not _blas_controllers():
+        inline()
         return
     if time.perf_counter() - _last_threaded_blas < SPIN_S:
         # Same slots, same single-threaded GEMMs (a threaded GEMM may round differently),
         # so the result does not depend on this timing-based choice.
         with single_blas():
-            for t in range(T):
-                for i in range(t, n, T):
-                    fn(i, t)
+            inline()
         return
     while len(_workers) < T - 1:
         w = _Worker(len(_workers) + 1)
