@@ -29,6 +29,7 @@ from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..threads import note_blas, parallel_for
+from .conv_rows import RowConv, rows_fit
 
 __all__ = ["conv1d", "conv2d"]
 
@@ -520,8 +521,16 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fname):
         pad4 = pads[0] + pads[1]
     if not batched:
         from .shape import unsqueeze, squeeze
-        out = ConvNd.apply(unsqueeze(input, 0), weight, bias, stride, pad4, dilation, groups)
-        return squeeze(out, 0)
+        return squeeze(_apply(unsqueeze(input, 0), weight, bias, stride, pad4, dilation, groups,
+                              nd), 0)
+    return _apply(input, weight, bias, stride, pad4, dilation, groups, nd)
+
+
+def _apply(input, weight, bias, stride, pad4, dilation, groups, nd):
+    """Pick the algorithm: row unfold (conv_rows.py) for small stride-1 layers with few
+    output channels, im2col (``ConvNd``) for the rest."""
+    if nd == 2 and rows_fit(input.shape, weight.shape, stride, dilation, groups, pad4):
+        return RowConv.apply(input, weight, bias, pad4)
     return ConvNd.apply(input, weight, bias, stride, pad4, dilation, groups)
 
 
