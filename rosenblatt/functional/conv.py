@@ -105,6 +105,8 @@ def _chunks(N, per_image_bytes, rows):
     quarter of that when the GEMM has few ``rows`` (output channels): it is then bound by
     reading the columns, which should still be in L2 from the unfold that wrote them."""
     target = CHUNK_BYTES if rows >= 16 else CHUNK_BYTES // 4
+    if N == 0:                                   # an empty batch: no chunks
+        return 1, []
     nb = max(1, min(N, target // max(1, per_image_bytes)))
     n = -(-N // nb)
     nb = -(-N // n)
@@ -156,7 +158,7 @@ def _run(body, n, flops):
     if flops >= PARALLEL_MIN_FLOPS:
         parallel_for(body, n)
     else:
-        note_blas(1, 1, flops // (2 * n))          # one chunk's GEMM, m*n*k
+        note_blas(1, 1, flops // (2 * max(n, 1)))  # one chunk's GEMM, m*n*k
         for i in range(n):
             body(i, 0)
 
@@ -172,8 +174,11 @@ def _accumulate(parts, slot, scratch, a, b):
         acc += tmp
 
 
-def _total(parts):
-    """Sum the slots' partial results in slot order (reproducible rounding)."""
+def _total(parts, shape, dtype):
+    """Sum the slots' partial results in slot order (reproducible rounding); zeros of
+    ``shape`` when there were no chunks (an empty batch)."""
+    if not parts:
+        return np.zeros(shape, dtype)
     return sum(parts[t] for t in sorted(parts))
 
 
@@ -345,7 +350,7 @@ class ConvNd(Function):
                     np.copyto(cb, view[:, :, :, n0:n1])
                     _accumulate(accs, slot, scratch, cb.reshape(G, K, m * Lrow), gc.transpose(0, 2, 1))
                 _run(body, len(chunks), flops)
-                gw = _total(accs)
+                gw = _total(accs, (G, K, Og), dt)
                 gw = gw.transpose(0, 2, 1).reshape(wshape)
                 if one_d:
                     gw = gw[:, :, 0, :]
@@ -402,7 +407,7 @@ class ConvNd(Function):
                     d += t5[:, i, :, :, :n]
             _run(body, len(chunks), flops)
             if nw:
-                gwa = _total(accs)
+                gwa = _total(accs, (G, Og * kw, kh * Cg), dt)
                 # gwa[g, (o, j'), (i, c)] -> w[g*Og + o, c, i, kw-1-j']
                 gw = gwa.reshape(G, Og, kw, kh, Cg)[:, :, ::-1].transpose(0, 1, 4, 3, 2)
                 gw = gw.reshape(O, Cg, kh, kw)
@@ -437,7 +442,7 @@ class ConvNd(Function):
                     fold_taps(cb, dxp[:, n0:n1], sh, sw, dh, dw, assign)
             _run(body, len(chunks), flops)
             if nw:
-                gw = _total(accs).transpose(0, 2, 1).reshape(wshape)
+                gw = _total(accs, (G, K, Og), dt).transpose(0, 2, 1).reshape(wshape)
         if nw and one_d:
             gw = gw[:, :, 0, :]
         if na:

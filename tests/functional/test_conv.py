@@ -183,3 +183,20 @@ def test_no_graph_under_no_grad():
     assert y.grad_fn is None and not y.requires_grad
 
 
+
+
+@pytest.mark.parametrize("C,O,k,s,p,g", [(3, 4, 3, 1, 1, 1), (3, 4, 3, 2, 1, 1), (6, 16, 5, 1, 0, 1),
+                                         (3, 4, 1, 1, 0, 1), (4, 4, 3, 1, 1, 2)])
+def test_conv2d_empty_batch(C, O, k, s, p, g):
+    # PyTorch accepts a batch of 0 images: an empty output and zero gradients.
+    x = rb.tensor(np.zeros((0, C, 14, 14), np.float32), requires_grad=True)
+    w = rb.tensor(_rand(O, C // g, k, k), requires_grad=True)
+    b = rb.tensor(_rand(O), requires_grad=True)
+    y = rb.conv2d(x, w, b, stride=s, padding=p, groups=g)
+    want = torch.nn.functional.conv2d(torch.zeros(0, C, 14, 14), torch.tensor(w.detach().numpy()),
+                                      stride=s, padding=p, groups=g)
+    assert tuple(y.shape) == tuple(want.shape)
+    y.sum().backward()
+    assert x.grad.shape == (0, C, 14, 14)
+    assert w.grad.shape == (O, C // g, k, k) and not w.grad.numpy().any()
+    assert not b.grad.numpy().any()
