@@ -76,7 +76,7 @@ class RowConv(Function):
         # Xh[(n, r), (ch, i, w')] = xp[ch, n, r + i, w']: rows r..r+kh-1 are one run per channel.
         xh = backend.empty((N, OH, C, kh * Wp), dt)
         np.copyto(xh, as_strided(xp, (N, OH, C, kh * Wp), (sN, sH, sC, sW), writeable=False))
-        t = np.zeros((C, kh, Wp, O, OW), dt)
+        t = backend.zeros((C, kh, Wp, O, OW), dt)
         _band(t, kw)[...] = w.transpose(1, 2, 3, 0)[..., None]
         t2 = t.reshape(R, O * OW)
         y = backend.empty((N, OH, O, OW), dt)
@@ -111,7 +111,8 @@ class RowConv(Function):
             gb = g.sum(axis=(0, 2, 3))
         if nw:
             note_blas(R, O * OW, N * OH)
-            dt_ = (self.xh.reshape(N * OH, R).T @ g2).reshape(C, kh, Wp, O, OW)
+            dt_ = np.matmul(self.xh.reshape(N * OH, R).T, g2, out=backend.empty((R, O * OW), dt))
+            dt_ = dt_.reshape(C, kh, Wp, O, OW)
             gw = np.ascontiguousarray(_band(dt_, kw).sum(axis=-1).transpose(3, 0, 1, 2))
         if na:
             note_blas(N * OH, R, O * OW)
