@@ -17,7 +17,8 @@ uses ``ConvNd`` (conv.py).
 
 Backward: ``dT = Xh.T @ G`` summed along T's diagonals gives the weight gradient;
 ``G @ T.T`` gives the row gradients, added back into the input gradient with kh slab
-additions.  The output is channel-first, like ``ConvNd``'s.
+additions of long runs; that gradient is laid out (N, Hp, C, Wp) for it.  The output is
+channel-first, like ``ConvNd``'s.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -115,13 +116,18 @@ class RowConv(Function):
             dt_ = dt_.reshape(C, kh, Wp, O, OW)
             gw = np.ascontiguousarray(_band(dt_, kw).sum(axis=-1).transpose(3, 0, 1, 2))
         if na:
+            # Row gradients with T's rows ordered (i, ch, w'), so that window row i of every
+            # channel is one run of C*Wp: the kh additions then move long runs into an
+            # input gradient laid out (N, Hp, C, Wp) and returned as an (N, C, H, W) view.
             note_blas(N * OH, R, O * OW)
-            dxh = backend.empty((N, OH, C, kh, Wp), dt)
-            np.matmul(g2, self.t2.T, out=dxh.reshape(N * OH, R))
+            t_rows = backend.empty((kh, C, Wp, O * OW), dt)
+            np.copyto(t_rows, self.t2.reshape(C, kh, Wp, O * OW).transpose(1, 0, 2, 3))
+            dxh = backend.empty((N, OH, kh, C * Wp), dt)
+            np.matmul(g2, t_rows.reshape(R, O * OW).T, out=dxh.reshape(N * OH, R))
             Hp = H + pt + pb
-            dxp = backend.zeros((C, N, Hp, Wp), dt)
+            dxp = backend.zeros((N, Hp, C * Wp), dt)
             for i in range(kh):                            # row i of every window
-                d = dxp[:, :, i:i + OH, :]
-                d += dxh[:, :, :, i, :].transpose(2, 0, 1, 3)
-            gx = dxp[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
+                d = dxp[:, i:i + OH]
+                d += dxh[:, :, i]
+            gx = dxp.reshape(N, Hp, C, Wp)[:, pt:pt + H, :, pl:pl + W].transpose(0, 2, 1, 3)
         return gx, gw, gb, None
