@@ -112,9 +112,9 @@ class RowConv(Function):
             gb = g.sum(axis=(0, 2, 3))
         if nw:
             note_blas(R, O * OW, N * OH)
-            dt_ = np.matmul(self.xh.reshape(N * OH, R).T, g2, out=backend.empty((R, O * OW), dt))
-            dt_ = dt_.reshape(C, kh, Wp, O, OW)
-            gw = np.ascontiguousarray(_band(dt_, kw).sum(axis=-1).transpose(3, 0, 1, 2))
+            grad_t = np.matmul(self.xh.reshape(N * OH, R).T, g2, out=backend.empty((R, O * OW), dt))
+            grad_t = grad_t.reshape(C, kh, Wp, O, OW)      # each weight appears on OW diagonals
+            gw = np.ascontiguousarray(_band(grad_t, kw).sum(axis=-1).transpose(3, 0, 1, 2))
         if na:
             # Row gradients with T's rows ordered (i, ch, w'), so that window row i of every
             # channel is one run of C*Wp: the kh additions then move long runs into an
