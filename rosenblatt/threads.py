@@ -111,6 +111,7 @@ class blas_threads:
 
 _pool_size = None                   # threads parallel_for may use (None: not set yet)
 _workers = []                       # worker threads 1 .. pool size - 1 (the caller is thread 0)
+_pool_lock = threading.Lock()       # held by the one caller using the workers
 _local = threading.local()          # .busy: this thread is inside parallel_for
 _last_threaded_blas = -1e9          # perf_counter() of the last threaded GEMM rosenblatt ran
 
@@ -220,7 +221,7 @@ def parallel_for(fn, n):
     outputs.  The BLAS is held at one thread while they run.  The caller runs every item
     itself when the pool has one thread, inside another ``parallel_for`` or without BLAS
     control (no ``threadpoolctl``); and, still with one BLAS thread and the same slots,
-    within ``SPIN_S`` of a threaded GEMM.
+    within ``SPIN_S`` of a threaded GEMM or while another Python thread uses the pool.
     """
     T = min(pool_size(), n)
 
@@ -231,12 +232,21 @@ def parallel_for(fn, n):
     if T <= 1 or getattr(_local, "busy", False) or not _blas_controllers():
         inline()
         return
-    if time.perf_counter() - _last_threaded_blas < SPIN_S:
+    if time.perf_counter() - _last_threaded_blas < SPIN_S or not _pool_lock.acquire(False):
+        # Workers may still spin, or another Python thread is using the pool: run here.
         # Same slots, same single-threaded GEMMs (a threaded GEMM may round differently),
         # so the result does not depend on this timing-based choice.
         with single_blas():
             inline()
         return
+    try:
+        _run_on_workers(fn, n, T)
+    finally:
+        _pool_lock.release()
+
+
+def _run_on_workers(fn, n, T):
+    """:func:`parallel_for`'s threaded path (the caller holds ``_pool_lock``)."""
     while len(_workers) < T - 1:
         w = _Worker(len(_workers) + 1)
         w.start()

@@ -272,3 +272,31 @@ def test_a_job_left_running_by_an_interrupted_caller_finishes_before_the_next(po
     threading.Timer(0.05, release.set).start()
     threads.parallel_for(lambda i, s: log.append(("new", i)), 2)
     assert log[0] == "old" and sorted(log[1:]) == [("new", 0), ("new", 1)]
+
+
+def test_two_python_threads_using_pooled_ops_at_once_get_correct_results(pool2, monkeypatch):
+    # One caller uses the workers; a second caller meanwhile runs its items itself.
+    monkeypatch.setattr(conv_mod, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(conv_mod, "PARALLEL_MIN_FLOPS", 0)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((8, 4, 9, 9))
+    w = rng.standard_normal((6, 4, 3, 3))
+    monkeypatch.setattr(threads, "_pool_size", 1)
+    want = rb.nn.functional.conv2d(rb.tensor(x), rb.tensor(w), padding=1).numpy()
+    monkeypatch.setattr(threads, "_pool_size", 2)
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(20):
+                results.append(rb.nn.functional.conv2d(rb.tensor(x), rb.tensor(w), padding=1).numpy())
+        except BaseException as e:           # pragma: no cover - reported below
+            errors.append(e)
+    ts = [threading.Thread(target=work) for _ in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors and len(results) == 40
+    for r in results:
+        np.testing.assert_allclose(r, want, rtol=1e-10, atol=1e-10)
