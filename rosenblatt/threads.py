@@ -202,9 +202,11 @@ class _Worker(threading.Thread):
 
 
 def _reset_after_fork():
-    # A forked child has only the forking thread: the workers are gone.
-    global _workers
+    # A forked child has only the forking thread: the workers are gone, and a lock held by
+    # another thread at the fork would never be released.
+    global _workers, _pool_lock
     _workers = []
+    _pool_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

@@ -38,6 +38,7 @@ def test_blas_threads_restores_the_count():
 
 
 # --- the intra-op pool ------------------------------------------------------------------------
+import os  # noqa: E402
 import threading  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -300,3 +301,19 @@ def test_two_python_threads_using_pooled_ops_at_once_get_correct_results(pool2, 
     assert not errors and len(results) == 40
     for r in results:
         np.testing.assert_allclose(r, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_pool_works_in_a_forked_child(pool2):
+    threads.parallel_for(lambda i, s: None, 2)          # the parent has a worker now
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                         # child: the pool must start afresh
+        names = set()
+        threads.parallel_for(lambda i, s: names.add(threading.current_thread().name), 4)
+        os.write(w, str(len(names)).encode())
+        os._exit(0)
+    os.close(w)
+    got = os.read(r, 16)
+    os.waitpid(pid, 0)
+    assert got == b"2"
