@@ -5,6 +5,7 @@ sum of the output gradient over those axes (:func:`unbroadcast`).
 """
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..threads import note_blas
@@ -37,9 +38,26 @@ def _broadcast_error(a, b, err):
                         f"(each dimension must match or be 1, aligned from the right)")
 
 
+def _cached_out(a, b):
+    """An output array from the buffer cache for ``ufunc(a, b)`` when the result is a large
+    float array of the shape, dtype and memory order of one operand (an array with a
+    scalar, or two arrays where one broadcasts into the other), else None (NumPy allocates:
+    large fresh arrays fault their pages in, on every training step)."""
+    for x, y in ((a, b), (b, a)):
+        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.nbytes >= backend.CACHE_MIN_BYTES:
+            ys = _shape(y)
+            if len(ys) > x.ndim or any(m != 1 and m != n for m, n in zip(ys[::-1], x.shape[::-1])):
+                continue
+            if np.result_type(a, b) != x.dtype:
+                return None
+            return backend.empty_like(x)
+    return None
+
+
 def _binary(ufunc, a, b):
     try:
-        out = ufunc(a, b)
+        out = _cached_out(a, b)
+        out = ufunc(a, b) if out is None else ufunc(a, b, out=out)
     except ValueError as err:
         raise _broadcast_error(a, b, err) from None
     except TypeError:
@@ -91,8 +109,8 @@ class Mul(Function):
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        return (unbroadcast(g * self.b, self.sa) if na else None,
-                unbroadcast(g * self.a, self.sb) if nb else None)
+        return (unbroadcast(_binary(np.multiply, g, self.b), self.sa) if na else None,
+                unbroadcast(_binary(np.multiply, g, self.a), self.sb) if nb else None)
 
 
 class Div(Function):

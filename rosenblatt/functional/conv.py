@@ -236,6 +236,8 @@ class ConvNd(Function):
         scratch = _Scratch(dt)
         if wide:
             Lrow = OH * Wp
+            out2 = out.reshape(O, N * P)
+            b2 = None if b is None else b.reshape(O, 1)
             xp = backend.zeros((C, N, Hp * Wp + dw * (kw - 1)), dt)
             xp[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W] = xt
             view = _wide_view(xp, C, kh, kw, N, Wp, dh, dw, Lrow)
@@ -250,10 +252,12 @@ class ConvNd(Function):
                 np.matmul(w2, cb.reshape(G, K, m * Lrow), out=rc)
                 src = rc.reshape(O, m, OH, Wp)[:, :, :, :OW]
                 dst = out[:, n0:n1]
-                if bias is None:
-                    np.copyto(dst, src)
-                else:                                  # crop and add the bias in one pass
-                    np.add(src, bias, out=dst)
+                np.copyto(dst, src)
+                if bias is not None:
+                    # Crop, then add the bias to the slab's contiguous channel rows: adding
+                    # it while cropping (a broadcast into short rows) ran 2x slower.
+                    d2 = out2[:, n0 * P:n1 * P]
+                    np.add(d2, b2, out=d2)
             _run(body, len(chunks), flops)
         else:
             if pt or pb or pl or pr:

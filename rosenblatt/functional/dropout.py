@@ -9,6 +9,7 @@ from .. import backend
 from .. import random as _random
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from .arithmetic import _binary
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "alpha_dropout"]
 
@@ -18,12 +19,10 @@ class _MaskMul(Function):
 
     def forward(self, x, mask):
         self.mask = mask
-        return x * mask
+        return _binary(np.multiply, x, mask)
 
     def backward(self, g):
-        m = self.mask
-        gx = g * m
-        return gx, None
+        return _binary(np.multiply, g, self.mask), None
 
 
 def _check(input, p, fn):
@@ -38,9 +37,10 @@ def _check(input, p, fn):
 def _mask(shape, p, dtype):
     if p == 1:
         return np.zeros(shape, dtype)
-    u = _random.default_generator().random(shape, dtype=np.float32)
-    keep = u >= np.float32(p)                  # P(keep) = 1 - p
-    return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+    # Buffers from the cache: fresh arrays of this size would fault their pages in each step.
+    u = _random.default_generator().random(dtype=np.float32, out=backend.empty(shape, np.float32))
+    keep = np.greater_equal(u, np.float32(p), out=backend.empty(shape, bool))   # P(keep) = 1 - p
+    return np.multiply(keep, dtype.type(1.0 / (1.0 - p)), out=backend.empty(shape, dtype))
 
 
 def _apply(input, p, training, mask_shape, fn):

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..threads import note_blas, single_blas
@@ -29,11 +30,17 @@ def _blas_for(m, n, k):
     return nullcontext()
 
 
+def _empty(shape, a, b):
+    """A GEMM's output from the buffer cache (large fresh arrays would fault in their pages
+    on every training step)."""
+    return backend.empty(shape, np.result_type(a, b))
+
+
 class Linear(Function):
     def forward(self, x, w, b):
         x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         with _blas_for(x2.shape[0], w.shape[0], w.shape[1]):
-            out = x2 @ w.T
+            out = np.matmul(x2, w.T, out=_empty((x2.shape[0], w.shape[0]), x2, w))
         if b is not None:
             out += b
         nx, nw = self.needs_input_grad[:2]
@@ -50,9 +57,9 @@ class Linear(Function):
         gx = gw = gb = None
         with _blas_for(g2.shape[0], g2.shape[1], self.xshape[-1]):
             if nx:
-                gx = g2 @ self.w
+                gx = np.matmul(g2, self.w, out=_empty((g2.shape[0], self.w.shape[1]), g2, self.w))
             if nw:
-                gw = g2.T @ self.x2
+                gw = np.matmul(g2.T, self.x2, out=_empty((g2.shape[1], self.x2.shape[1]), g2, self.x2))
         if nx and len(self.xshape) != 2:
             gx = gx.reshape(self.xshape)
         if nb:

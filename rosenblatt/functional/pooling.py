@@ -27,36 +27,52 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
            "adaptive_avg_pool2d"]
 
 
+def _layout(x):
+    """``perm`` with ``x.transpose(perm)`` C-contiguous (x's axes from the outermost in memory
+    to the innermost), or None when ``x`` is not dense in any axis order."""
+    if x.flags.c_contiguous:
+        return (0, 1, 2, 3)
+    perm = tuple(sorted(range(x.ndim), key=lambda i: -abs(x.strides[i])))
+    return perm if x.transpose(perm).flags.c_contiguous else None
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for k, i in enumerate(perm):
+        inv[i] = k
+    return tuple(inv)
+
+
 def _empty_like_layout(x, shape, fill=None):
-    """A new (N, C, H, W) array (from the buffer cache) whose memory order follows ``x``
-    (channel-first or not), filled with ``fill`` unless that is None."""
-    N, C, H, W = shape
-    if x.ndim == 4 and not x.flags.c_contiguous and x.transpose(1, 0, 2, 3).flags.c_contiguous:
-        a = backend.empty((C, N, H, W), x.dtype).transpose(1, 0, 2, 3)
-    else:
+    """A new (N, C, H, W) array (from the buffer cache) whose memory order follows ``x``'s
+    (channel-first, row-major (N, H, C, W) or plain), filled with ``fill`` unless that is None."""
+    perm = _layout(x) if x.ndim == 4 else None
+    if perm is None or perm == (0, 1, 2, 3):
         a = backend.empty(shape, x.dtype)
+    else:
+        a = backend.empty(tuple(shape[i] for i in perm), x.dtype).transpose(_inverse(perm))
     if fill is not None:
         a.fill(fill)
     return a
 
 
-def _memory_order(x):
-    """``(arr, perm)``: a C-contiguous array with ``x == arr.transpose(perm)`` (a view for
-    C-contiguous and channel-first ``x``, else a copy)."""
-    if x.flags.c_contiguous:
-        return x, (0, 1, 2, 3)
-    xt = x.transpose(1, 0, 2, 3)
-    if xt.flags.c_contiguous:
-        return xt, (1, 0, 2, 3)
-    return np.ascontiguousarray(x), (0, 1, 2, 3)
-
-
 def _pairs_2x2(x):
-    """Fast-path geometry for 2x2/2 windows tiling ``x`` (N, C, 2*OH, 2*OW) exactly:
-    ``(x2, perm, shape)`` where ``x2`` (rows, 2) pairs horizontally adjacent elements of the
-    memory-order array ``arr`` (``shape``) and ``x == arr.transpose(perm)``."""
-    arr, perm = _memory_order(x)
-    return arr.reshape(-1, 2), perm, arr.shape
+    """Fast-path geometry for 2x2/2 windows tiling ``x`` (N, C, 2*OH, 2*OW) exactly.
+
+    Returns ``(x2, perm, (outer, inner))``: ``x2`` (rows, 2) pairs horizontally adjacent
+    elements of ``arr``, the memory-order array with ``x == arr.transpose(perm)`` (a copy
+    when ``x``'s W axis is not innermost or it is not dense).  ``arr``'s axes before H
+    multiply to ``outer`` and those between H and W to ``inner`` (1 for channel-first or
+    C order; C for row-major (N, H, C, W) memory), so that the vertical pairs of the row
+    sums ``h`` are ``h.reshape(outer, OH, 2, inner * OW)[:, :, 0 or 1]``."""
+    order = _layout(x)
+    if order is None or order[-1] != 3:
+        x, order = np.ascontiguousarray(x), (0, 1, 2, 3)
+    arr = x.transpose(order)
+    hpos = order.index(2)
+    outer = int(np.prod(arr.shape[:hpos]))
+    inner = int(np.prod(arr.shape[hpos + 1:3]))
+    return arr.reshape(-1, 2), _inverse(order), (outer, inner)
 
 
 def _out_size(n, k, s, p, d, ceil_mode):
@@ -90,6 +106,20 @@ def _taps(kh, kw, OH, OW, sh, sw, dh, dw):
 
 def _disjoint(k, s, d):
     return k == 1 or s >= d * (k - 1) + 1
+
+
+def _winners(xp, taps):
+    """``(out, arg)``: each window's maximum and its winning tap, by PyTorch's rule: the first
+    maximum in row-major window order, except that a NaN wins and a later NaN beats it."""
+    out = xp[taps[0][2]].copy(order="K")
+    arg = np.zeros_like(out, np.int16)
+    for t, (i, j, sl) in enumerate(taps[1:], 1):
+        v = xp[sl]
+        upd = v > out
+        upd |= np.isnan(v)
+        np.maximum(out, v, out=out)          # NaN propagates
+        np.maximum(arg, upd * np.int16(t), out=arg)
+    return out, arg
 
 
 class _Pool2d(Function):
@@ -127,15 +157,7 @@ class MaxPool2dFn(_Pool2d):
         xp = _padded(x, (ph, pw), need, fill)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
         if indices_out is not None:
-            # Track the winning tap: strictly greater replaces (first max wins), NaN wins.
-            out = xp[taps[0][2]].copy(order="K")
-            arg = np.zeros_like(out, np.int16)
-            for t, (i, j, sl) in enumerate(taps[1:], 1):
-                v = xp[sl]
-                upd = v > out
-                upd |= np.isnan(v) & ~np.isnan(out)
-                np.maximum(out, v, out=out)          # NaN propagates, as the NaN tap wins
-                np.maximum(arg, upd * np.int16(t), out=arg)
+            out, arg = _winners(xp, taps)
             ki, kj = np.divmod(arg.astype(np.int64), kw)
             rows = (np.arange(OH) * sh - ph)[:, None] + ki * dh
             cols = (np.arange(OW) * sw - pw)[None, :] + kj * dw
@@ -164,6 +186,12 @@ class MaxPool2dFn(_Pool2d):
         g = self._grad_in(g)
         disjoint = _disjoint(kh, sh, dh) and _disjoint(kw, sw, dw)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
+        if not hasattr(self, "arg") and np.isnan(np.add.reduce(self.out, axis=None)) \
+                and np.isnan(self.out).any():
+            # A window holding NaN: its gradient goes to its last NaN (PyTorch's rule),
+            # which the equality tests below cannot find.
+            self.ref, self.xp_shape = self.xp, self.xp.shape
+            self.arg = _winners(self.xp, taps)[1]
         if hasattr(self, "arg"):                           # from return_indices
             shape, arg, ref = self.xp_shape, self.arg, self.ref
             if disjoint:
@@ -219,17 +247,22 @@ class MaxPool2dFn(_Pool2d):
         # Overlapping windows: scatter-add every output's gradient to its winning input with
         # bincount over flat positions in the padded input's memory order (float64 sums),
         # a few (channel) slabs at a time so that bincount's float64 output stays small.
-        perm = (0, 1, 2, 3)
-        if not ref.flags.c_contiguous and ref.transpose(1, 0, 2, 3).flags.c_contiguous:
-            perm = (1, 0, 2, 3)
-        A, B, Hp, Wp = (shape[p_] for p_ in perm)
+        perm = _layout(ref) or (0, 1, 2, 3)
+        M = tuple(shape[p_] for p_ in perm)              # the padded input in memory order
+        es = [0] * 4                                     # element strides of (N, C, Hp, Wp)
+        for k, p_ in enumerate(perm):
+            es[p_] = int(np.prod(M[k + 1:]))
         am, gm = arg.transpose(perm), g.transpose(perm)
-        gxm = backend.empty((A, B, Hp, Wp), g.dtype)
-        offs = np.array([i * dh * Wp + j * dw for i, j, _ in taps], np.intp)
-        step = max(1, min(A, (1 << 17) // (B * Hp * Wp)))
-        base = (np.arange(step * B, dtype=np.intp) * (Hp * Wp)).reshape(step, B, 1, 1) \
-            + (np.arange(OH, dtype=np.intp) * (sh * Wp)).reshape(OH, 1) \
-            + np.arange(OW, dtype=np.intp) * sw
+        gxm = backend.empty(M, g.dtype)
+        offs = np.array([i * dh * es[2] + j * dw * es[3] for i, j, _ in taps], np.intp)
+        bins = int(np.prod(M[1:]))                       # per index of the outermost axis
+        step = max(1, min(M[0], (1 << 17) // bins))
+        coef = (es[0], es[1], sh * es[2], sw * es[3])    # per output index, in elements
+        base = np.zeros((step,) + am.shape[1:], np.intp)
+        for k, p_ in enumerate(perm):
+            n_k = step if k == 0 else am.shape[k]
+            base += (np.arange(n_k, dtype=np.intp) * coef[p_]).reshape((-1,) + (1,) * (3 - k))
+        A = M[0]
 
         def scatter(k, slot):                            # slab k of the A axis
             a0 = k * step
@@ -237,7 +270,7 @@ class MaxPool2dFn(_Pool2d):
             pos = np.take(offs, am[a0:a1], out=backend.empty(am[a0:a1].shape, np.intp))
             pos += base[:a1 - a0]
             cnt = np.bincount(pos.reshape(-1), weights=gm[a0:a1].reshape(-1),
-                              minlength=(a1 - a0) * B * Hp * Wp)
+                              minlength=(a1 - a0) * bins)
             np.copyto(gxm[a0:a1].reshape(-1), cnt)
         n_slabs = -(-A // step)
         if gxm.nbytes >= threads.PARALLEL_MIN_BYTES:
@@ -245,7 +278,7 @@ class MaxPool2dFn(_Pool2d):
         else:
             for k in range(n_slabs):
                 scatter(k, 0)
-        return (self._grad_out(gxm.transpose(perm)),) + (None,) * 6
+        return (self._grad_out(gxm.transpose(_inverse(perm))),) + (None,) * 6
 
 
 def _avg_divisor(n, k, s, p, o, include_pad):
@@ -265,14 +298,16 @@ class AvgPool2dFn(_Pool2d):
         if (kh == kw == sh == sw == 2 and ph == pw == 0 and H == 2 * OH and W == 2 * OW
                 and len(self.in_shape) == 4 and divisor_override is None):
             # 2x2/2 tiling: sum horizontal pairs, then vertical pairs, times 1/4.
-            x2, perm, (A, B, _, _) = _pairs_2x2(x)
-            R = A * B * OH
-            h = np.add(x2[:, 0], x2[:, 1], out=backend.empty(R * 2 * OW, x.dtype)).reshape(R, 2, OW)
-            out = np.add(h[:, 0], h[:, 1], out=backend.empty((R, OW), x.dtype))
+            x2, perm, (outer, inner) = _pairs_2x2(x)
+            w2 = inner * OW                           # one output row of every inner axis
+            h = np.add(x2[:, 0], x2[:, 1], out=backend.empty(outer * OH * 2 * w2, x.dtype))
+            h = h.reshape(outer, OH, 2, w2)
+            out = np.add(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), x.dtype))
             out *= x.dtype.type(0.25)
             if self.needs_input_grad[0]:
-                self.fast = (perm, (A, B))
-            return out.reshape(A, B, OH, OW).transpose(perm)
+                self.fast = (perm, (outer, inner))
+            shape = tuple((N, C, OH, OW)[i] for i in _inverse(perm))
+            return out.reshape(shape).transpose(perm)
         xp = _padded(x, (ph, pw), need, 0)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, 1, 1))
         if len(taps) == 1:
@@ -299,22 +334,27 @@ class AvgPool2dFn(_Pool2d):
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
         g = self._grad_in(g)
         if hasattr(self, "fast"):
-            perm, (A, B) = self.fast
-            R = A * B * OH
-            gq = np.multiply(g.transpose(perm).reshape(R, OW), g.dtype.type(0.25),
-                             out=backend.empty((R, OW), g.dtype))
+            perm, (outer, inner) = self.fast
+            w2 = inner * OW
+            order = _inverse(perm)
+            gm = g.transpose(order)
+            if not gm.flags.c_contiguous:              # a gradient in another memory order
+                gm = np.ascontiguousarray(gm)
+            gq = np.multiply(gm.reshape(outer, OH, 1, w2), g.dtype.type(0.25),
+                             out=backend.empty((outer, OH, 1, w2), g.dtype))
             if g.itemsize == 4:
                 # Each quarter to its 4 inputs.  Horizontal pairs at full speed: a float32's
                 # bits b as a uint64 times 2**32 + 1 are the pair (b, b); then each row twice.
-                pair = backend.empty((R, OW), np.uint64)
+                pair = backend.empty(gq.shape, np.uint64)
                 np.copyto(pair, gq.view(np.uint32))
                 pair *= np.uint64(0x100000001)
-                gx = backend.empty((R, 2, OW), np.uint64)
-                np.copyto(gx, pair[:, None])
+                gx = backend.empty((outer, OH, 2, w2), np.uint64)
+                np.copyto(gx, pair)
                 gx = gx.view(g.dtype)
             else:
-                gx = np.repeat(np.repeat(gq, 2, axis=1)[:, None], 2, axis=1)
-            return (gx.reshape(A, B, H, W).transpose(perm),) + (None,) * 6
+                gx = np.repeat(np.repeat(gq, 2, axis=3), 2, axis=2)
+            shape = tuple((N, C, H, W)[i] for i in order)
+            return (gx.reshape(shape).transpose(perm),) + (None,) * 6
         div = self.div
         gs = g / div
         disjoint = _disjoint(kh, sh, 1) and _disjoint(kw, sw, 1)

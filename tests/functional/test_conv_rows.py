@@ -14,7 +14,10 @@ def _rand(*shape, seed=0):
 
 @pytest.mark.parametrize("x_shape,w_shape,stride,dilation,groups,pad4,fit", [
     ((128, 6, 14, 14), (16, 6, 5, 5), (1, 1), (1, 1), 1, (0, 0, 0, 0), True),    # LeNet-5 C3
-    ((128, 1, 28, 28), (6, 1, 5, 5), (1, 1), (1, 1), 1, (2, 2, 2, 2), False),    # C1: OW/kw 5.6
+    ((128, 1, 28, 28), (6, 1, 5, 5), (1, 1), (1, 1), 1, (2, 2, 2, 2), True),     # C1: thin, OW/kw 5.6
+    ((8, 1, 64, 64), (6, 1, 5, 5), (1, 1), (1, 1), 1, (2, 2, 2, 2), False),      # thin, OW/kw 12.8
+    ((8, 3, 32, 32), (16, 3, 3, 3), (1, 1), (1, 1), 1, (1, 1, 1, 1), False),     # thin, OW/kw 10.7
+    ((8, 6, 28, 28), (16, 6, 5, 5), (1, 1), (1, 1), 1, (2, 2, 2, 2), False),     # K 150, OW/kw 5.6
     ((64, 64, 7, 7), (96, 64, 3, 3), (1, 1), (1, 1), 1, (1, 1, 1, 1), False),    # 96 channels
     ((8, 6, 14, 14), (16, 6, 5, 5), (2, 2), (1, 1), 1, (0, 0, 0, 0), False),     # strided
     ((8, 6, 14, 14), (16, 6, 5, 5), (1, 1), (2, 2), 1, (0, 0, 0, 0), False),     # dilated
@@ -26,13 +29,16 @@ def test_rows_fit_picks_small_stride_1_layers(x_shape, w_shape, stride, dilation
     assert rows_fit(x_shape, w_shape, stride, dilation, groups, pad4) is fit
 
 
-# (N, C, H, W, O, kernel, padding): every case has stride 1 and OW <= 2.5 kw.
+# (N, C, H, W, O, kernel, padding): every case has stride 1 and OW <= 2.5 kw (or a thin
+# im2col GEMM and OW <= 8 kw).
 ROW_CASES = [
     (4, 6, 14, 14, 16, 5, 0),           # LeNet-5 C3
     (3, 2, 7, 6, 4, 3, 1),
     (2, 3, 6, 8, 5, (2, 4), (1, 2)),    # non-square kernel and padding
     (2, 4, 5, 6, 3, 4, "same"),         # even kernel: asymmetric 'same' padding
     (3, 1, 5, 5, 2, 3, 0),
+    (3, 1, 12, 12, 6, 5, 2),            # LeNet-5 C1 in small: one channel, OW/kw 2.4 .. 8
+    (2, 1, 20, 21, 4, (3, 5), 2),
 ]
 
 
@@ -90,4 +96,49 @@ def test_row_conv_gradcheck(spy_rows):
     w = rb.tensor(rng.standard_normal((4, 3, 3, 4)), requires_grad=True)
     b = rb.tensor(rng.standard_normal(4), requires_grad=True)
     assert rb.autograd.gradcheck(lambda x, w, b: rb.conv2d(x, w, b, padding=(1, 2)), (x, w, b))
-    assert spy_rows
+    x1 = rb.tensor(rng.standard_normal((2, 1, 9, 10)), requires_grad=True)     # thin: one channel
+    w1 = rb.tensor(rng.standard_normal((3, 1, 3, 3)), requires_grad=True)
+    b1 = rb.tensor(rng.standard_normal(3), requires_grad=True)
+    assert rb.autograd.gradcheck(lambda x, w, b: rb.conv2d(x, w, b, padding=1), (x1, w1, b1))
+    assert len(spy_rows) >= 2
+
+
+def test_row_conv_works_in_row_major_memory(spy_rows):
+    # Output and input gradient are (N, C, H, W) views of (N, H, C, W) memory, so a chain
+    # conv -> relu -> pool -> conv of row layers never transposes.
+    rng = np.random.default_rng(6)
+    x = rb.tensor(rng.standard_normal((4, 1, 12, 12)).astype(np.float32), requires_grad=True)
+    w1 = rb.tensor(rng.standard_normal((6, 1, 5, 5)).astype(np.float32), requires_grad=True)
+    w3 = rb.tensor(rng.standard_normal((16, 6, 3, 3)).astype(np.float32), requires_grad=True)
+    h = rb.nn.functional.conv2d(x, w1, padding=2)
+    assert h.data.transpose(0, 2, 1, 3).flags.c_contiguous
+    p = rb.max_pool2d(rb.relu(h), 2)
+    assert p.data.transpose(0, 2, 1, 3).flags.c_contiguous        # pooling keeps the order
+    y = rb.nn.functional.conv2d(p, w3)
+    y.sum().backward()
+    assert len(spy_rows) == 2
+
+
+@pytest.mark.parametrize("act,pool", [("relu", "max"), ("sigmoid", "avg"), ("tanh", "max3")])
+def test_lenet_like_chain_of_row_layers_oracle(spy_rows, act, pool):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 1, 16, 16)).astype(np.float32)
+    w1 = (rng.standard_normal((6, 1, 5, 5)) * 0.3).astype(np.float32)
+    b1 = rng.standard_normal(6).astype(np.float32)
+    w3 = (rng.standard_normal((8, 6, 5, 5)) * 0.2).astype(np.float32)
+    b3 = rng.standard_normal(8).astype(np.float32)
+
+    def fn(m, x, w1, b1, w3, b3):
+        F = m.nn.functional
+        a = getattr(m, act)
+
+        def p(t):
+            if pool == "max":
+                return F.max_pool2d(t, 2)
+            if pool == "avg":
+                return F.avg_pool2d(t, 2)
+            return F.max_pool2d(t, 3, 2, 1)
+        h = p(a(F.conv2d(x, w1, b1, padding=2)))
+        return m.flatten(p(a(F.conv2d(h, w3, b3))), 1)
+    compare("conv2d", fn, x, w1, b1, w3, b3, rtol=1e-4, atol=1e-4)
+    assert len(spy_rows) == 2

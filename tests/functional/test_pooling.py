@@ -71,6 +71,80 @@ def test_max_pool_channel_first_input_from_conv():
         m.nn.functional.conv2d(x, w, padding=1), 3, 2, 1), x, w, atol=1e-4)
 
 
+LAYOUTS = ["contiguous", "channel-first", "row-major", "transposed"]
+
+
+def _laid_out(m, x, layout):
+    """``x`` with the same values in another memory order."""
+    if layout == "channel-first":                       # (C, N, H, W) memory, as im2col gives
+        return x.transpose(0, 1).contiguous().transpose(0, 1)
+    if layout == "row-major":                           # (N, H, C, W) memory, as row conv gives
+        return x.transpose(1, 2).contiguous().transpose(1, 2)
+    if layout == "transposed":
+        return x.transpose(2, 3)
+    return x
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_max_pool_2x2_tiling_oracle(layout):
+    # 2x2/2 windows that tile the input (LeNet-5's pools); ties (integers) must go to the
+    # first maximum for any memory order of the input.
+    x = np.random.default_rng(10).integers(0, 4, (3, 4, 8, 6)).astype(np.float32)
+
+    def fn(m, x):
+        return m.nn.functional.max_pool2d(_laid_out(m, x, layout), 2)
+    compare("max_pool2d", fn, x)
+    compare("max_pool2d", fn, _rand(3, 4, 8, 6, seed=11))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_avg_pool_2x2_tiling_any_layout_oracle(layout, dtype):
+    x = _rand(3, 4, 8, 6, seed=17).astype(dtype)
+
+    def fn(m, x):
+        return m.nn.functional.avg_pool2d(_laid_out(m, x, layout), 2)
+    compare("avg_pool2d", fn, x)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS[:3])
+def test_pool_output_and_gradient_keep_the_input_memory_order(layout):
+    # What conv2d hands over (C order, channel-first, row-major) flows on without copies.
+    from rosenblatt.functional.pooling import AvgPool2dFn, MaxPool2dFn, _layout
+    xl = _laid_out(rb, rb.tensor(_rand(2, 3, 8, 6, seed=18)), layout).data
+    for fn, args in ((MaxPool2dFn, ((2, 2), (2, 2), (0, 0), (1, 1), False, None)),
+                     (AvgPool2dFn, ((2, 2), (2, 2), (0, 0), False, True, None)),
+                     (MaxPool2dFn, ((3, 2), (2, 2), (0, 0), (1, 1), False, None))):
+        f = fn()
+        f.needs_input_grad = (True,) + (False,) * 6
+        y = f.forward(xl, *args)
+        assert _layout(y) == _layout(xl)
+        assert _layout(f.backward(np.ones_like(y))[0]) == _layout(xl)
+
+
+def test_max_pool_gradient_in_another_memory_order():
+    # A channel-first output (from conv2d) whose gradient arrives C-ordered from Flatten.
+    x, w = _rand(2, 3, 8, 8, seed=12), _rand(4, 3, 3, 3, seed=13)
+    compare("max_pool2d", lambda m, x, w: m.flatten(m.nn.functional.max_pool2d(
+        m.relu(m.nn.functional.conv2d(x, w, padding=1)), 2), 1), x, w, atol=1e-4)
+
+
+@pytest.mark.parametrize("k,s,ret", [(2, 2, False), (3, 3, False), (3, 2, False), (2, 2, True),
+                                     (3, 2, True)])
+def test_max_pool_nan_window_sends_its_gradient_to_its_last_nan(k, s, ret):
+    # PyTorch: a NaN is the maximum and a later NaN replaces an earlier one.
+    x = _rand(2, 3, 6, 6, seed=16)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan          # two NaNs in one window
+    x[1, 2, 3, 3] = np.nan
+
+    def fn(m, x):
+        r = m.nn.functional.max_pool2d(x, k, s, return_indices=ret)
+        return r[0] if ret else r
+    compare("max_pool2d", fn, x)
+    if ret:
+        compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(x, k, s, return_indices=True), x)
+
+
 AVG_GRID = [  # kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
     (2, None, 0, False, True, None), (3, 2, 1, False, True, None), (3, 2, 1, False, False, None),
     (3, 2, 1, True, True, None), (3, 2, 1, True, False, None), ((2, 3), (1, 2), (1, 1), False, True, None),

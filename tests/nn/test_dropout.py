@@ -85,3 +85,15 @@ def test_alpha_dropout_keeps_moments():
     x = rb.randn(400, 400)
     y = nn.AlphaDropout(0.2)(x).data
     assert abs(y.mean()) < 0.02 and abs(y.std() - 1) < 0.03
+
+
+def test_mask_is_the_seeded_generators_uniforms_thresholded():
+    # The mask is built in cached buffers; its values must be exactly the generator's
+    # float32 uniforms u >= p, scaled by 1/(1-p), as a plain NumPy computation gives.
+    rb.manual_seed(7)
+    y = rb.nn.functional.dropout(rb.ones(64, 700), 0.3).data
+    rb.manual_seed(7)
+    u = rb.random.default_generator().random((64, 700), dtype=np.float32)
+    np.testing.assert_array_equal(y, (u >= np.float32(0.3)).astype(np.float32) * np.float32(1 / 0.7))
+    y2 = rb.nn.functional.dropout(rb.ones(64, 700), 0.3).data       # a new mask, not y's buffer
+    assert not np.shares_memory(y, y2) and not np.array_equal(y, y2)
