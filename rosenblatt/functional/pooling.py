@@ -104,6 +104,10 @@ def _taps(kh, kw, OH, OW, sh, sw, dh, dw):
             yield i, j, (slice(None), slice(None), slice(r, r + he, sh), slice(c, c + we, sw))
 
 
+#: Max-pool 2x2/2 windows that tile the input by pairs (see ``MaxPool2dFn._forward_2x2``).
+FAST_2X2 = True
+
+
 def _disjoint(k, s, d):
     return k == 1 or s >= d * (k - 1) + 1
 
@@ -166,6 +170,9 @@ class MaxPool2dFn(_Pool2d):
                 self.arg, self.xp_shape, self.ref = arg, xp.shape, xp
             indices_out.append(self._finish(idx))   # returned beside the graph: no gradient
             return self._finish(out)
+        if (FAST_2X2 and kh == kw == sh == sw == 2 and ph == pw == 0 and dh == dw == 1
+                and H == 2 * OH and W == 2 * OW and len(self.in_shape) == 4):
+            return self._forward_2x2(x)
         if len(taps) == 1:
             out = xp[taps[0][2]].copy(order="K")           # keeps x's (channel-first) order
         else:
@@ -181,6 +188,58 @@ class MaxPool2dFn(_Pool2d):
             self.xp, self.out = xp, out
         return self._finish(out)
 
+    def _forward_2x2(self, x):
+        """2x2/2 windows tiling ``x``: the maxima of horizontal pairs (one pass over long
+        runs), then of vertical pairs; keeps those row maxima for backward."""
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        x2, perm, (outer, inner) = _pairs_2x2(x)
+        w2 = inner * OW                                  # one output row of every inner axis
+        h = np.maximum(x2[:, 0], x2[:, 1], out=backend.empty(outer * OH * 2 * w2, x.dtype))
+        h = h.reshape(outer, OH, 2, w2)
+        out = np.maximum(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), x.dtype))
+        shape = tuple((N, C, OH, OW)[i] for i in _inverse(perm))
+        out = out.reshape(shape).transpose(perm)
+        if self.needs_input_grad[0]:
+            self.pairs = (x2, h, perm, (outer, inner))
+            self.xp, self.out = x, out                   # for a window holding NaN
+        return out
+
+    def _backward_2x2(self, g):
+        """Each window's gradient to its first maximum: to the top row unless the bottom
+        row's maximum is larger, then to the left element of that row unless the right one
+        is larger.  Selection by bit masks (an infinite gradient gives the losers exactly 0)."""
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        x2, h, perm, (outer, inner) = self.pairs
+        w2 = inner * OW
+        gm = g.transpose(_inverse(perm))
+        if not gm.flags.c_contiguous:                    # a gradient in another memory order
+            gm = np.ascontiguousarray(gm)
+        dt = g.dtype
+        ut = np.uint32 if dt.itemsize == 4 else np.uint64
+        gbits = gm.reshape(outer, OH, w2).view(ut)
+        top = np.greater_equal(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), bool))
+        mask = np.multiply(top, ut(np.iinfo(ut).max), out=backend.empty(top.shape, ut))
+        gv = backend.empty((outer, OH, 2, w2), ut)       # bits of each row maximum's gradient
+        np.bitwise_and(gbits, mask, out=gv[:, :, 0])
+        np.bitwise_xor(gbits, gv[:, :, 0], out=gv[:, :, 1])
+        gvf = gv.reshape(-1)
+        right = np.less(x2[:, 0], x2[:, 1], out=backend.empty(gvf.shape, bool))   # ties: left
+        if dt.itemsize == 4:
+            # A float32 pair as one uint64 (little-endian: the left element is the low half):
+            # the row gradient's bits, shifted by 32 into the right element where it wins.
+            sh32 = right.view(np.uint8)
+            np.left_shift(sh32, 5, out=sh32)
+            gx = backend.empty(gvf.shape, np.uint64)
+            np.copyto(gx, gvf)
+            np.left_shift(gx, sh32, out=gx)
+        else:
+            rmask = np.multiply(right, ut(np.iinfo(ut).max), out=backend.empty(gvf.shape, ut))
+            gx = backend.empty(gvf.shape + (2,), ut)
+            np.bitwise_and(gvf, rmask, out=gx[:, 1])
+            np.bitwise_xor(gvf, gx[:, 1], out=gx[:, 0])
+        shape = tuple((N, C, H, W)[i] for i in _inverse(perm))
+        return (gx.view(dt).reshape(shape).transpose(perm),) + (None,) * 6
+
     def backward(self, g):
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
         g = self._grad_in(g)
@@ -192,6 +251,8 @@ class MaxPool2dFn(_Pool2d):
             # which the equality tests below cannot find.
             self.ref, self.xp_shape = self.xp, self.xp.shape
             self.arg = _winners(self.xp, taps)[1]
+        elif hasattr(self, "pairs"):
+            return self._backward_2x2(g)
         if hasattr(self, "arg"):                           # from return_indices
             shape, arg, ref = self.xp_shape, self.arg, self.ref
             if disjoint:

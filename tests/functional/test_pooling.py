@@ -97,6 +97,42 @@ def test_max_pool_2x2_tiling_oracle(layout):
     compare("max_pool2d", fn, _rand(3, 4, 8, 6, seed=11))
 
 
+@pytest.fixture
+def spy_pairs(monkeypatch):
+    """Counts the 2x2/2 pairwise max-pool path's backward calls."""
+    from rosenblatt.functional.pooling import MaxPool2dFn
+    calls = []
+    orig = MaxPool2dFn._backward_2x2
+
+    def spy(self, g):
+        calls.append(g.shape)
+        return orig(self, g)
+    monkeypatch.setattr(MaxPool2dFn, "_backward_2x2", spy)
+    return calls
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_max_pool_2x2_pairs_path_float64_ties_and_layouts(spy_pairs, layout):
+    x = np.random.default_rng(19).integers(0, 3, (2, 3, 6, 4)).astype(np.float64)
+    compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(_laid_out(m, x, layout), 2), x)
+    assert spy_pairs                                    # the pairwise path ran
+
+
+def test_max_pool_2x2_pairs_path_gradcheck(spy_pairs):
+    x = rb.tensor(np.random.default_rng(14).standard_normal((2, 2, 4, 6)), requires_grad=True)
+    assert rb.autograd.gradcheck(lambda x: rb.max_pool2d(x, 2), (x,))
+    assert spy_pairs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_2x2_infinite_gradient_only_reaches_the_winner(spy_pairs, dtype):
+    # A losing input gets exactly 0, not inf * 0 = nan.
+    x = rb.tensor(np.array([[[[1., 2., 5., 0.], [3., 4., 0., 5.]]]], dtype), requires_grad=True)
+    rb.max_pool2d(x, 2).backward(rb.tensor(np.array([[[[np.inf, -np.inf]]]], dtype)))
+    np.testing.assert_array_equal(x.grad.data.ravel(), [0, 0, -np.inf, 0, 0, np.inf, 0, 0])
+    assert spy_pairs
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_avg_pool_2x2_tiling_any_layout_oracle(layout, dtype):
