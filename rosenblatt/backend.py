@@ -78,7 +78,7 @@ CACHE_MIN_BYTES = 1 << 17
 #: Most bytes the cache holds; past it, free buffers are dropped before a new one is kept.
 CACHE_MAX_BYTES = 512 << 20
 
-_cache = {}                      # (size, dtype) -> [flat buffers]
+_cache = {}                      # size in bytes -> [flat uint8 buffers]
 _cache_bytes = 0
 _cache_lock = threading.Lock()
 _refcount = sys.getrefcount
@@ -107,20 +107,21 @@ def empty(shape, dtype=DEFAULT_FLOAT):
     if nbytes < CACHE_MIN_BYTES or not _gil:
         return np.empty(shape, dtype)
     global _cache_bytes
-    key = (size, dtype)
+    # Keyed by size in bytes: a buffer serves any dtype (a float32 activation one step, a
+    # uint64 bit-pattern scratch of the same bytes the next), so fewer buffers are held.
     with _cache_lock:
-        bufs = _cache.get(key)
+        bufs = _cache.get(nbytes)
         if bufs:
             for buf in bufs:
                 if _refcount(buf) == _FREE:
-                    return buf.reshape(shape)
-        buf = np.empty(size, dtype)
+                    return buf.view(dtype).reshape(shape)
+        buf = np.empty(nbytes, np.uint8)
         if _cache_bytes + nbytes > CACHE_MAX_BYTES:
             _drop_free()
         if _cache_bytes + nbytes <= CACHE_MAX_BYTES:
-            _cache.setdefault(key, []).append(buf)
+            _cache.setdefault(nbytes, []).append(buf)
             _cache_bytes += nbytes
-        return buf.reshape(shape)
+        return buf.view(dtype).reshape(shape)
 
 
 def _drop_free():

@@ -190,26 +190,31 @@ class MaxPool2dFn(_Pool2d):
 
     def _forward_2x2(self, x):
         """2x2/2 windows tiling ``x``: the maxima of horizontal pairs (one pass over long
-        runs), then of vertical pairs; keeps those row maxima for backward."""
+        runs), then of vertical pairs; keeps which row of each window won."""
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
         x2, perm, (outer, inner) = _pairs_2x2(x)
         w2 = inner * OW                                  # one output row of every inner axis
         h = np.maximum(x2[:, 0], x2[:, 1], out=backend.empty(outer * OH * 2 * w2, x.dtype))
         h = h.reshape(outer, OH, 2, w2)
         out = np.maximum(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), x.dtype))
+        if self.needs_input_grad[0]:
+            # The row of each window's winner, while h is in cache (ties: the top row); h
+            # itself is not kept.
+            top = np.greater_equal(h[:, :, 0], h[:, :, 1], out=backend.empty(out.shape, bool))
         shape = tuple((N, C, OH, OW)[i] for i in _inverse(perm))
         out = out.reshape(shape).transpose(perm)
         if self.needs_input_grad[0]:
-            self.pairs = (x2, h, perm, (outer, inner))
+            self.pairs = (x2, top, perm, (outer, inner))
             self.xp, self.out = x, out                   # for a window holding NaN
         return out
 
     def _backward_2x2(self, g):
         """Each window's gradient to its first maximum: to the top row unless the bottom
         row's maximum is larger, then to the left element of that row unless the right one
-        is larger.  Selection by bit masks (an infinite gradient gives the losers exactly 0)."""
+        is larger.  Selection on the gradient's bits (an infinite gradient gives the losers
+        exactly 0, where multiplying the float by 0 would give nan)."""
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
-        x2, h, perm, (outer, inner) = self.pairs
+        x2, top, perm, (outer, inner) = self.pairs
         w2 = inner * OW
         gm = g.transpose(_inverse(perm))
         if not gm.flags.c_contiguous:                    # a gradient in another memory order
@@ -217,10 +222,8 @@ class MaxPool2dFn(_Pool2d):
         dt = g.dtype
         ut = np.uint32 if dt.itemsize == 4 else np.uint64
         gbits = gm.reshape(outer, OH, w2).view(ut)
-        top = np.greater_equal(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), bool))
-        mask = np.multiply(top, ut(np.iinfo(ut).max), out=backend.empty(top.shape, ut))
         gv = backend.empty((outer, OH, 2, w2), ut)       # bits of each row maximum's gradient
-        np.bitwise_and(gbits, mask, out=gv[:, :, 0])
+        np.multiply(gbits, top, out=gv[:, :, 0])         # integer bits times 0 or 1: exact
         np.bitwise_xor(gbits, gv[:, :, 0], out=gv[:, :, 1])
         gvf = gv.reshape(-1)
         right = np.less(x2[:, 0], x2[:, 1], out=backend.empty(gvf.shape, bool))   # ties: left
@@ -233,9 +236,8 @@ class MaxPool2dFn(_Pool2d):
             np.copyto(gx, gvf)
             np.left_shift(gx, sh32, out=gx)
         else:
-            rmask = np.multiply(right, ut(np.iinfo(ut).max), out=backend.empty(gvf.shape, ut))
             gx = backend.empty(gvf.shape + (2,), ut)
-            np.bitwise_and(gvf, rmask, out=gx[:, 1])
+            np.multiply(gvf, right, out=gx[:, 1])
             np.bitwise_xor(gvf, gx[:, 1], out=gx[:, 0])
         shape = tuple((N, C, H, W)[i] for i in _inverse(perm))
         return (gx.view(dt).reshape(shape).transpose(perm),) + (None,) * 6
