@@ -38,26 +38,43 @@ def _broadcast_error(a, b, err):
                         f"(each dimension must match or be 1, aligned from the right)")
 
 
+_ndarray = np.ndarray
+
+
 def _cached_out(a, b):
     """An output array from the buffer cache for ``ufunc(a, b)`` when the result is a large
     float array of the shape, dtype and memory order of one operand (an array with a
     scalar, or two arrays where one broadcasts into the other), else None (NumPy allocates:
     large fresh arrays fault their pages in, on every training step)."""
-    for x, y in ((a, b), (b, a)):
-        if isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.nbytes >= backend.CACHE_MIN_BYTES:
-            ys = _shape(y)
-            if len(ys) > x.ndim or any(m != 1 and m != n for m, n in zip(ys[::-1], x.shape[::-1])):
-                continue
-            if np.result_type(a, b) != x.dtype:
-                return None
-            return backend.empty_like(x)
-    return None
+    if type(a) is _ndarray and a.nbytes >= backend.CACHE_MIN_BYTES:
+        x, y = a, b
+    elif type(b) is _ndarray and b.nbytes >= backend.CACHE_MIN_BYTES:
+        x, y = b, a
+    else:
+        return None
+    if x.dtype.kind != "f":
+        return None
+    ys = _shape(y)
+    if len(ys) > x.ndim or any(m != 1 and m != n for m, n in zip(ys[::-1], x.shape[::-1])):
+        if y is b or type(b) is not _ndarray or b.nbytes < backend.CACHE_MIN_BYTES:
+            return None
+        x, y = b, a                                  # a broadcasts into the large b
+        if x.dtype.kind != "f" or len(_shape(y)) > x.ndim or any(
+                m != 1 and m != n for m, n in zip(_shape(y)[::-1], x.shape[::-1])):
+            return None
+    if np.result_type(a, b) != x.dtype:
+        return None
+    return backend.empty_like(x)
 
 
 def _binary(ufunc, a, b):
     try:
-        out = _cached_out(a, b)
-        out = ufunc(a, b) if out is None else ufunc(a, b, out=out)
+        # Small operands skip the cache at this first test (every binary op comes here).
+        if (type(a) is _ndarray and a.size > 4096) or (type(b) is _ndarray and b.size > 4096):
+            out = _cached_out(a, b)
+            out = ufunc(a, b) if out is None else ufunc(a, b, out=out)
+        else:
+            out = ufunc(a, b)
     except ValueError as err:
         raise _broadcast_error(a, b, err) from None
     except TypeError:
