@@ -7,11 +7,15 @@ window's gradient goes to the *first* maximum in row-major window order (PyTorch
 rule), found by comparing each slice with the output; when windows do not overlap
 (the usual ``kernel_size == stride``) the slices are disjoint and are assigned, not added.
 Overlapping windows (AlexNet's 3x3/2) find each window's winning tap as a small integer
-array and scatter-add the gradient with ``np.bincount`` over flat positions.  2x2/2
-average pooling that tiles the input sums adjacent pairs twice and repeats the gradient.
+array and scatter-add the gradient with ``np.bincount`` over flat positions.  A window
+holding NaN sends its gradient to its last NaN, as PyTorch does.  2x2/2 windows that tile
+the input work on pairs: average pooling sums adjacent pairs twice and repeats the
+gradient; max pooling takes the maxima of horizontal pairs, then of vertical pairs, and
+routes the gradient on its bits (see ``MaxPool2dFn._backward_2x2``).
 
-The output keeps the input's memory order (a channel-first view from ``conv2d`` stays
-channel-first), so a conv -> relu -> pool chain never transposes.
+The output keeps the input's dense memory order (channel-first from im2col, row-major
+(N, H, C, W) from the row convolution, or plain), so a conv -> relu -> pool chain never
+transposes.
 
 Adaptive average pooling is separable: ``out = A_h @ x @ A_w.T`` with small averaging
 matrices, which handles windows of uneven size (input not divisible by output).
