@@ -46,25 +46,12 @@ def _cached_out(a, b):
     float array of the shape, dtype and memory order of one operand (an array with a
     scalar, or two arrays where one broadcasts into the other), else None (NumPy allocates:
     large fresh arrays fault their pages in, on every training step)."""
-    if type(a) is _ndarray and a.nbytes >= backend.CACHE_MIN_BYTES:
-        x, y = a, b
-    elif type(b) is _ndarray and b.nbytes >= backend.CACHE_MIN_BYTES:
-        x, y = b, a
-    else:
-        return None
-    if x.dtype.kind != "f":
-        return None
-    ys = _shape(y)
-    if len(ys) > x.ndim or any(m != 1 and m != n for m, n in zip(ys[::-1], x.shape[::-1])):
-        if y is b or type(b) is not _ndarray or b.nbytes < backend.CACHE_MIN_BYTES:
-            return None
-        x, y = b, a                                  # a broadcasts into the large b
-        if x.dtype.kind != "f" or len(_shape(y)) > x.ndim or any(
-                m != 1 and m != n for m, n in zip(_shape(y)[::-1], x.shape[::-1])):
-            return None
-    if np.result_type(a, b) != x.dtype:
-        return None
-    return backend.empty_like(x)
+    for x, y in ((a, b), (b, a)):
+        if type(x) is _ndarray and x.dtype.kind == "f" and x.nbytes >= backend.CACHE_MIN_BYTES:
+            ys = _shape(y)
+            if len(ys) <= x.ndim and all(m == 1 or m == n for m, n in zip(ys[::-1], x.shape[::-1])):
+                return backend.empty_like(x) if np.result_type(a, b) == x.dtype else None
+    return None
 
 
 def _binary(ufunc, a, b):
