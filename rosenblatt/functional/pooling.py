@@ -79,6 +79,33 @@ def _pairs_2x2(x):
     return arr.reshape(-1, 2), _inverse(order), (outer, inner)
 
 
+def _pair_reduce(ufunc, x, OH, OW):
+    """Combine the 2x2/2 windows tiling ``x`` with ``ufunc`` (np.add, np.maximum): first
+    horizontal pairs (one pass over long runs), then vertical pairs.  Returns
+    ``(x2, h, out, perm, (outer, inner))``: the pairs and ``perm`` of :func:`_pairs_2x2`,
+    the row results ``h`` (outer, OH, 2, inner*OW) and ``out`` (outer, OH, inner*OW), both
+    in ``x``'s memory order (see :func:`_logical`)."""
+    x2, perm, (outer, inner) = _pairs_2x2(x)
+    w2 = inner * OW                                  # one output row of every inner axis
+    h = ufunc(x2[:, 0], x2[:, 1], out=backend.empty(outer * OH * 2 * w2, x.dtype))
+    h = h.reshape(outer, OH, 2, w2)
+    out = ufunc(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), x.dtype))
+    return x2, h, out, perm, (outer, inner)
+
+
+def _logical(a, perm, shape):
+    """A buffer ``a`` laid out in the memory order ``perm`` describes, as the (N, C, H, W)
+    array of ``shape``."""
+    return a.reshape(tuple(shape[i] for i in _inverse(perm))).transpose(perm)
+
+
+def _in_memory_order(g, perm):
+    """``g`` (N, C, H, W) as a C-contiguous array in the memory order ``perm`` describes
+    (a view when ``g`` is laid out so already)."""
+    gm = g.transpose(_inverse(perm))
+    return gm if gm.flags.c_contiguous else np.ascontiguousarray(gm)
+
+
 def _out_size(n, k, s, p, d, ceil_mode):
     eff = d * (k - 1) + 1
     num = n + 2 * p - eff
@@ -106,10 +133,6 @@ def _taps(kh, kw, OH, OW, sh, sw, dh, dw):
         for j in range(kw):
             r, c = i * dh, j * dw
             yield i, j, (slice(None), slice(None), slice(r, r + he, sh), slice(c, c + we, sw))
-
-
-#: Max-pool 2x2/2 windows that tile the input by pairs (see ``MaxPool2dFn._forward_2x2``).
-FAST_2X2 = True
 
 
 def _disjoint(k, s, d):
@@ -174,7 +197,7 @@ class MaxPool2dFn(_Pool2d):
                 self.arg, self.xp_shape, self.ref = arg, xp.shape, xp
             indices_out.append(self._finish(idx))   # returned beside the graph: no gradient
             return self._finish(out)
-        if (FAST_2X2 and kh == kw == sh == sw == 2 and ph == pw == 0 and dh == dw == 1
+        if (kh == kw == sh == sw == 2 and ph == pw == 0 and dh == dw == 1
                 and H == 2 * OH and W == 2 * OW and len(self.in_shape) == 4):
             return self._forward_2x2(x)
         if len(taps) == 1:
@@ -196,18 +219,12 @@ class MaxPool2dFn(_Pool2d):
         """2x2/2 windows tiling ``x``: the maxima of horizontal pairs (one pass over long
         runs), then of vertical pairs; keeps which row of each window won."""
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
-        x2, perm, (outer, inner) = _pairs_2x2(x)
-        w2 = inner * OW                                  # one output row of every inner axis
-        h = np.maximum(x2[:, 0], x2[:, 1], out=backend.empty(outer * OH * 2 * w2, x.dtype))
-        h = h.reshape(outer, OH, 2, w2)
-        out = np.maximum(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), x.dtype))
+        x2, h, out, perm, (outer, inner) = _pair_reduce(np.maximum, x, OH, OW)
+        out = _logical(out, perm, (N, C, OH, OW))
         if self.needs_input_grad[0]:
             # The row of each window's winner, while h is in cache (ties: the top row); h
             # itself is not kept.
-            top = np.greater_equal(h[:, :, 0], h[:, :, 1], out=backend.empty(out.shape, bool))
-        shape = tuple((N, C, OH, OW)[i] for i in _inverse(perm))
-        out = out.reshape(shape).transpose(perm)
-        if self.needs_input_grad[0]:
+            top = np.greater_equal(h[:, :, 0], h[:, :, 1], out=backend.empty(h[:, :, 0].shape, bool))
             self.pairs = (x2, top, perm, (outer, inner))
             self.xp, self.out = x, out                   # for a window holding NaN
         return out
@@ -220,12 +237,9 @@ class MaxPool2dFn(_Pool2d):
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
         x2, top, perm, (outer, inner) = self.pairs
         w2 = inner * OW
-        gm = g.transpose(_inverse(perm))
-        if not gm.flags.c_contiguous:                    # a gradient in another memory order
-            gm = np.ascontiguousarray(gm)
         dt = g.dtype
         ut = np.uint32 if dt.itemsize == 4 else np.uint64
-        gbits = gm.reshape(outer, OH, w2).view(ut)
+        gbits = _in_memory_order(g, perm).reshape(outer, OH, w2).view(ut)
         gv = backend.empty((outer, OH, 2, w2), ut)       # bits of each row maximum's gradient
         np.multiply(gbits, top, out=gv[:, :, 0])         # integer bits times 0 or 1: exact
         np.bitwise_xor(gbits, gv[:, :, 0], out=gv[:, :, 1])
@@ -243,8 +257,7 @@ class MaxPool2dFn(_Pool2d):
             gx = backend.empty(gvf.shape + (2,), ut)
             np.multiply(gvf, right, out=gx[:, 1])
             np.bitwise_xor(gvf, gx[:, 1], out=gx[:, 0])
-        shape = tuple((N, C, H, W)[i] for i in _inverse(perm))
-        return (gx.view(dt).reshape(shape).transpose(perm),) + (None,) * 6
+        return (_logical(gx.view(dt), perm, (N, C, H, W)),) + (None,) * 6
 
     def backward(self, g):
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
@@ -365,16 +378,11 @@ class AvgPool2dFn(_Pool2d):
         if (kh == kw == sh == sw == 2 and ph == pw == 0 and H == 2 * OH and W == 2 * OW
                 and len(self.in_shape) == 4 and divisor_override is None):
             # 2x2/2 tiling: sum horizontal pairs, then vertical pairs, times 1/4.
-            x2, perm, (outer, inner) = _pairs_2x2(x)
-            w2 = inner * OW                           # one output row of every inner axis
-            h = np.add(x2[:, 0], x2[:, 1], out=backend.empty(outer * OH * 2 * w2, x.dtype))
-            h = h.reshape(outer, OH, 2, w2)
-            out = np.add(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), x.dtype))
+            _, _, out, perm, (outer, inner) = _pair_reduce(np.add, x, OH, OW)
             out *= x.dtype.type(0.25)
             if self.needs_input_grad[0]:
                 self.fast = (perm, (outer, inner))
-            shape = tuple((N, C, OH, OW)[i] for i in _inverse(perm))
-            return out.reshape(shape).transpose(perm)
+            return _logical(out, perm, (N, C, OH, OW))
         xp = _padded(x, (ph, pw), need, 0)
         taps = list(_taps(kh, kw, OH, OW, sh, sw, 1, 1))
         if len(taps) == 1:
@@ -403,11 +411,7 @@ class AvgPool2dFn(_Pool2d):
         if hasattr(self, "fast"):
             perm, (outer, inner) = self.fast
             w2 = inner * OW
-            order = _inverse(perm)
-            gm = g.transpose(order)
-            if not gm.flags.c_contiguous:              # a gradient in another memory order
-                gm = np.ascontiguousarray(gm)
-            gq = np.multiply(gm.reshape(outer, OH, 1, w2), g.dtype.type(0.25),
+            gq = np.multiply(_in_memory_order(g, perm).reshape(outer, OH, 1, w2), g.dtype.type(0.25),
                              out=backend.empty((outer, OH, 1, w2), g.dtype))
             if g.itemsize == 4:
                 # Each quarter to its 4 inputs.  Horizontal pairs at full speed: a float32's
@@ -420,8 +424,7 @@ class AvgPool2dFn(_Pool2d):
                 gx = gx.view(g.dtype)
             else:
                 gx = np.repeat(np.repeat(gq, 2, axis=3), 2, axis=2)
-            shape = tuple((N, C, H, W)[i] for i in order)
-            return (gx.reshape(shape).transpose(perm),) + (None,) * 6
+            return (_logical(gx, perm, (N, C, H, W)),) + (None,) * 6
         div = self.div
         gs = g / div
         disjoint = _disjoint(kh, sh, 1) and _disjoint(kw, sw, 1)
