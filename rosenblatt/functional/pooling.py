@@ -139,6 +139,13 @@ def _disjoint(k, s, d):
     return k == 1 or s >= d * (k - 1) + 1
 
 
+def _select(g, mask, out):
+    """``out = g`` where ``mask``, else 0 -- on the bits, so that an infinite gradient gives
+    exactly 0 where ``mask`` is False (multiplying the float by 0 would give nan)."""
+    ut = np.dtype(f"u{g.itemsize}")
+    np.multiply(g.view(ut), mask, out=out.view(ut))
+
+
 def _winners(xp, taps):
     """``(out, arg)``: each window's maximum and its winning tap, by PyTorch's rule: the first
     maximum in row-major window order, except that a NaN wins and a later NaN beats it."""
@@ -279,7 +286,7 @@ class MaxPool2dFn(_Pool2d):
                 gxp = _empty_like_layout(ref, shape, 0)
                 m = np.empty_like(arg, bool)
                 for t, (i, j, sl) in enumerate(taps):
-                    np.multiply(g, np.equal(arg, t, out=m), out=gxp[sl])
+                    _select(g, np.equal(arg, t, out=m), gxp[sl])
                 return (self._grad_out(gxp),) + (None,) * 6
         else:
             xp, out = self.xp, self.out
@@ -298,7 +305,7 @@ class MaxPool2dFn(_Pool2d):
                     g = gc
                 sl = taps[0][2]
                 claimed = np.equal(xp[sl], out, out=backend.empty_like(out, bool))
-                np.multiply(g, claimed, out=gxp[sl])
+                _select(g, claimed, gxp[sl])
                 m = backend.empty_like(out, bool)
                 last = len(taps) - 1
                 for t, (i, j, sl) in enumerate(taps[1:], 1):
@@ -306,7 +313,7 @@ class MaxPool2dFn(_Pool2d):
                     np.greater(m, claimed, out=m)            # m & ~claimed: the first max wins
                     if t != last:
                         claimed |= m
-                    np.multiply(g, m, out=gxp[sl])
+                    _select(g, m, gxp[sl])
                 return (self._grad_out(gxp),) + (None,) * 6
             # The winning (first maximal) tap of each window: scanning the taps backwards,
             # arg += (t - arg) * (x_t == out) leaves the smallest t whose value is the max.

@@ -133,6 +133,17 @@ def test_max_pool_2x2_infinite_gradient_only_reaches_the_winner(spy_pairs, dtype
     assert spy_pairs
 
 
+@pytest.mark.parametrize("k,s,ret", [(3, 3, False), ((2, 1), (2, 1), False), (2, 2, True)])
+def test_max_pool_infinite_gradient_only_reaches_the_winner_on_other_paths(k, s, ret):
+    x = rb.tensor(_rand(1, 2, 6, 6, seed=20), requires_grad=True)
+    y = rb.max_pool2d(x, k, s, return_indices=ret)
+    y = y[0] if ret else y
+    y.backward(rb.tensor(np.full(y.shape, np.inf, np.float32)))
+    g = x.grad.data
+    assert not np.isnan(g).any()
+    assert (g == np.inf).sum() == y.numel() and (g == 0).sum() == g.size - y.numel()
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_avg_pool_2x2_tiling_any_layout_oracle(layout, dtype):
