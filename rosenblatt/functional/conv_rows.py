@@ -129,15 +129,21 @@ class RowConv(Function):
             if nb:
                 gb = grad_t[-1].reshape(O, OW).sum(axis=1)
         if na:
-            # Row gradients (N, OH, kh, C*Wp): window row i of every channel is one run of
-            # C*Wp, added into an input gradient laid out (N, Hp, C, Wp).
+            # Row gradients (kh, N, OH, C*Wp), one GEMM per window row i: dxh[i, n] is one
+            # run of OH*C*Wp, added into rows i .. i+OH-1 of image n of an input gradient laid
+            # out (N, Hp, C, Wp).  (One GEMM giving (N, OH, kh, C*Wp) costs the same, but its
+            # additions then run over rows of C*Wp: twice as long.)
             note_blas(N * OH, R, O * OW)
-            dxh = backend.empty((N, OH, kh, C * Wp), dt)
-            np.matmul(g2, self.t[:R].T, out=dxh.reshape(N * OH, R))
+            CW = C * Wp
+            dxh = backend.empty((kh, N, OH, CW), dt)
+            np.matmul(g2, self.t[:R].reshape(kh, CW, O * OW).transpose(0, 2, 1),
+                      out=dxh.reshape(kh, N * OH, CW))
             Hp = H + pt + pb
-            dxp = backend.zeros((N, Hp, C * Wp), dt)
-            for i in range(kh):                            # row i of every window
+            dxp = backend.empty((N, Hp, CW), dt)
+            np.copyto(dxp[:, :OH], dxh[0])
+            dxp[:, OH:] = 0
+            for i in range(1, kh):                         # row i of every window
                 d = dxp[:, i:i + OH]
-                d += dxh[:, :, i]
+                d += dxh[i]
             gx = dxp.reshape(N, Hp, C, Wp)[:, pt:pt + H, :, pl:pl + W].transpose(0, 2, 1, 3)
         return gx, gw, gb, None
