@@ -39,6 +39,8 @@ ROW_CASES = [
     (3, 1, 5, 5, 2, 3, 0),
     (3, 1, 12, 12, 6, 5, 2),            # LeNet-5 C1 in small: one channel, OW/kw 2.4 .. 8
     (2, 1, 20, 21, 4, (3, 5), 2),
+    (2, 3, 6, 8, 4, 3, (0, 2)),         # width-only padding
+    (3, 1, 9, 10, 3, 3, (0, 2)),        # ... on an input that is already row-major (one channel)
 ]
 
 
