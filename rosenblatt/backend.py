@@ -77,6 +77,17 @@ from .threads import blas_threads  # noqa: E402,F401  (kept here: labs and model
 CACHE_MIN_BYTES = 1 << 17
 #: Most bytes the cache holds; past it, free buffers are dropped before a new one is kept.
 CACHE_MAX_BYTES = 512 << 20
+#: Buffers come in size classes: a request is rounded up to a multiple of 1/4 to 1/8 of the
+#: power of two below it, so that arrays of nearly the same size (LeNet-5's 2.06, 2.15,
+#: 2.21 and 2.41 MB) share buffers.  Fewer distinct buffers -- 21.0 instead of 23.8 MiB for
+#: a LeNet-5 step, 100 instead of 121 MiB for AlexNetSmall's -- means more of them are
+#: still in cache when reused (LeNet-5 step 2-7% faster in in-process A/B runs).
+CLASS_BITS = 3
+
+
+def _size_class(nbytes):
+    step = 1 << max(0, nbytes.bit_length() - CLASS_BITS)
+    return -(-nbytes // step) * step
 
 _cache = {}                      # size in bytes -> [flat uint8 buffers]
 _cache_bytes = 0
@@ -107,8 +118,9 @@ def empty(shape, dtype=DEFAULT_FLOAT):
     if nbytes < CACHE_MIN_BYTES or not _gil:
         return np.empty(shape, dtype)
     global _cache_bytes
-    # Keyed by size in bytes: a buffer serves any dtype (a float32 activation one step, a
-    # uint64 bit-pattern scratch of the same bytes the next), so fewer buffers are held.
+    # Keyed by size class in bytes: a buffer serves any dtype and shape that fits (a float32
+    # activation one step, a uint64 bit-pattern scratch the next), as a view of its start.
+    want, nbytes = nbytes, _size_class(nbytes)
     with _cache_lock:
         bufs = _cache.get(nbytes)
         if bufs:
@@ -121,14 +133,14 @@ def empty(shape, dtype=DEFAULT_FLOAT):
                     if k != len(bufs) - 1:
                         del bufs[k]
                         bufs.append(buf)
-                    return buf.view(dtype).reshape(shape)
+                    return buf[:want].view(dtype).reshape(shape)
         buf = np.empty(nbytes, np.uint8)
         if _cache_bytes + nbytes > CACHE_MAX_BYTES:
             _drop_free()
         if _cache_bytes + nbytes <= CACHE_MAX_BYTES:
             _cache.setdefault(nbytes, []).append(buf)
             _cache_bytes += nbytes
-        return buf.view(dtype).reshape(shape)
+        return buf[:want].view(dtype).reshape(shape)
 
 
 def _drop_free():

@@ -29,6 +29,24 @@ def test_free_buffer_is_reused_and_busy_one_is_not():
     assert c.shape == (128, 512) and c.flags.c_contiguous
 
 
+def test_sizes_in_one_class_share_a_buffer():
+    a = backend.empty((300, 300), np.float32)          # 360000 bytes
+    base = id(a.base)
+    del a
+    b = backend.empty((95000,), np.float32)            # 380000 bytes: the same size class
+    assert id(b.base) == base and b.flags.c_contiguous and b.shape == (95000,)
+    assert backend._size_class(360000) == backend._size_class(380000) >= 380000
+    c = backend.empty((300, 300), np.float32)          # b holds that buffer: a new one
+    assert id(c.base) != base and not np.shares_memory(b, c)
+
+
+def test_the_buffer_handed_out_last_is_reused_first():
+    a, b = backend.empty(BIG), backend.empty(BIG)
+    last = id(b.base)
+    del a, b
+    assert id(backend.empty(BIG).base) == last          # likelier to be still in cache
+
+
 def test_a_view_keeps_its_buffer_busy():
     a = backend.empty(BIG)
     keep = a[3:5][:, ::2]                       # a view of a view still holds the buffer
