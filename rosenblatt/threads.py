@@ -14,7 +14,7 @@ import threading
 import time
 
 __all__ = ["get_num_threads", "set_num_threads", "blas_threads", "parallel_for", "pool_size",
-           "single_blas", "note_blas", "note_threaded_blas", "parallel_split"]
+           "single_blas", "note_blas", "note_threaded_blas", "parallel_split", "blas_awake"]
 
 _blas = None                        # threadpoolctl controllers of the BLAS NumPy uses
 
@@ -144,6 +144,12 @@ def note_threaded_blas():
     global _last_threaded_blas
     if not getattr(_local, "single", False):
         _last_threaded_blas = time.perf_counter()
+
+
+def blas_awake():
+    """Whether OpenBLAS's workers may still be spinning from a threaded GEMM rosenblatt ran
+    (within ``SPIN_S``): a small GEMM then costs nothing extra threaded."""
+    return time.perf_counter() - _last_threaded_blas < SPIN_S
 
 
 class single_blas:
