@@ -89,6 +89,7 @@ def _size_class(nbytes):
     step = 1 << max(0, nbytes.bit_length() - CLASS_BITS)
     return -(-nbytes // step) * step
 
+
 _cache = {}                      # size in bytes -> [flat uint8 buffers]
 _cache_bytes = 0
 _cache_lock = threading.Lock()
