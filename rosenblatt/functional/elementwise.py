@@ -303,14 +303,16 @@ class Sigmoid(Function):
 
 
 def _max0(x, out):
-    """``out = max(x, 0)``; contiguous operands meet an array of zeros rather than a scalar
-    (NumPy's scalar-operand maximum is ~3x slower: see ``backend.zeros_operand``)."""
+    """``out = max(0, x)``; contiguous operands meet an array of zeros rather than a scalar
+    (NumPy's scalar-operand maximum is ~3x slower: see ``backend.zeros_operand``).  Zero
+    comes first: NumPy's maximum of two equal values returns the second, so -0.0 stays
+    -0.0 as in PyTorch's relu."""
     if x.strides == out.strides:
         xf, of = backend.flat_view(x), backend.flat_view(out)
         if xf is not None and of is not None:
-            np.maximum(xf, backend.zeros_operand(xf.size, x.dtype), out=of)
+            np.maximum(backend.zeros_operand(xf.size, x.dtype), xf, out=of)
             return
-    np.maximum(x, 0, out=out)
+    np.maximum(x.dtype.type(0), x, out=out)
 
 
 class ReLU(Function):

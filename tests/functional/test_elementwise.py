@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import rosenblatt as rb
-from tests.oracle import compare
+from tests.oracle import compare, torch
 
 SHAPES = [(), (5,), (3, 4), (2, 3, 4)]
 
@@ -339,6 +339,7 @@ def test_relu_fast_path_any_layout(layout):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 3, 5, 6)).astype(np.float32)
     x[0, 0, 0, :3] = [np.nan, -np.inf, np.inf]
+    x[1, :, :, 0] = -0.0                            # PyTorch's relu keeps the sign: -0.0
     t = rb.tensor(x)
     if layout == "channel_first":                   # a (C, N, H, W) buffer viewed as (N, C, H, W)
         t = rb.tensor(np.ascontiguousarray(x.transpose(1, 0, 2, 3))).permute(1, 0, 2, 3)
@@ -346,5 +347,7 @@ def test_relu_fast_path_any_layout(layout):
         t, x = t[:, :, ::2], x[:, :, ::2]
     y = rb.relu(t).numpy()
     np.testing.assert_array_equal(y, np.maximum(x, 0))
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(x) & (x == 0))   # only -0.0 keeps it
+    np.testing.assert_array_equal(np.signbit(y), np.signbit(torch.relu(torch.from_numpy(x)).numpy()))
     if layout == "channel_first":                   # the output keeps the input's order
         assert y.transpose(1, 0, 2, 3).flags.c_contiguous

@@ -1,8 +1,11 @@
-"""``rosenblatt.utils.data``: ``Dataset``, ``TensorDataset``, ``DataLoader``, ``random_split``
-and the bundled datasets (``rosenblatt.utils.data.datasets``)."""
+"""``rosenblatt.utils.data``: ``Dataset``, ``TensorDataset``, ``DataLoader``, ``random_split``,
+the samplers and the bundled datasets (``rosenblatt.utils.data.datasets``)."""
 from .dataset import Dataset, TensorDataset, Subset, ConcatDataset, random_split
+from .sampler import (Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler,
+                      WeightedRandomSampler, BatchSampler)
 from .dataloader import DataLoader, default_collate
 from . import datasets
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-           "default_collate", "datasets"]
+           "default_collate", "datasets", "Sampler", "SequentialSampler", "RandomSampler",
+           "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler"]

@@ -10,8 +10,8 @@ import numbers
 import numpy as np
 
 from ... import backend
-from ... import random as _random
 from ...autograd.tensor import Tensor
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate"]
 
@@ -58,13 +58,18 @@ def default_collate(batch):
 
 
 class DataLoader:
-    """``DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, generator=None)``
+    """``DataLoader(dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
+    collate_fn=None, drop_last=False, generator=None)``
 
     Iterating gives batches: for a dataset of ``(x, y)`` samples, ``(X, Y)`` with
     ``X`` of shape ``(batch_size, *x.shape)``.  With ``shuffle=True`` every epoch
     (every ``iter()``) draws a new permutation from ``generator`` (a
     ``numpy.random.Generator``) or, by default, the global generator seeded by
     ``rb.manual_seed``.  ``batch_size=None`` yields single samples unbatched.
+    ``sampler`` (any iterable of indices with a length, e.g. ``SubsetRandomSampler``)
+    replaces the order; ``batch_sampler`` (an iterable of index lists) replaces batching.
+    As in PyTorch, ``loader.sampler`` is a ``SequentialSampler`` or ``RandomSampler`` when
+    none is given, and ``loader.batch_sampler`` a ``BatchSampler`` when batching.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
@@ -91,7 +96,15 @@ class DataLoader:
         self.dataset = dataset
         self.batch_size = None if batch_sampler is not None else batch_size
         self.shuffle = bool(shuffle)
+        if sampler is None:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
         self.sampler = sampler
+        # The loader's own BatchSampler (none given) is read through the fast path below:
+        # one slice or one index array per batch instead of a Python list.
+        self._own_batches = batch_sampler is None
+        if batch_sampler is None and batch_size is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, bool(drop_last))
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.collate_fn = collate_fn
@@ -100,16 +113,16 @@ class DataLoader:
         self.pin_memory = pin_memory
 
     def _order(self):
-        n = len(self.dataset)
-        if self.sampler is not None:
-            return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
-        if self.shuffle:
-            gen = self.generator if self.generator is not None else _random.default_generator()
-            return gen.permutation(n)
-        return None  # sequential
+        """This epoch's indices as an int64 array, or None for 0 .. len(dataset) - 1."""
+        s = self.sampler
+        if type(s) is SequentialSampler and s.data_source is self.dataset:
+            return None
+        if type(s) is RandomSampler:
+            return s.indices()
+        return np.fromiter((int(i) for i in s), dtype=np.int64)
 
     def __iter__(self):
-        if self.batch_sampler is not None:
+        if not self._own_batches:
             for idx in self.batch_sampler:
                 yield self._fetch(np.asarray(list(idx), dtype=np.int64))
             return
@@ -142,9 +155,9 @@ class DataLoader:
         return (self.collate_fn or default_collate)(samples)
 
     def __len__(self):
-        if self.batch_sampler is not None:
+        if not self._own_batches:
             return len(self.batch_sampler)
-        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        n = len(self.sampler)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
