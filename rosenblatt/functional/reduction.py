@@ -459,8 +459,49 @@ class NormZero(Function):
         return np.zeros(self.inputs[0].shape, g.dtype)
 
 
+class NuclearNorm(Function):
+    """Sum of the singular values of the matrices in axes ``(r, c)`` of ``a``; the gradient
+    is ``U @ Vh`` of the reduced SVD (PyTorch's, where the singular values are distinct and
+    nonzero)."""
+
+    def forward(self, a, axes, keepdim):
+        r, c = axes
+        m = np.moveaxis(a, (r, c), (-2, -1))
+        if self.needs_input_grad[0]:
+            u, sv, vh = np.linalg.svd(m, full_matrices=False)
+            self.uvh = u @ vh                                # (..., R, C)
+        else:
+            sv = np.linalg.svd(m, compute_uv=False)
+        out = sv.sum(axis=-1).astype(a.dtype, copy=False)
+        self.axes, self.keepdim = axes, keepdim
+        if keepdim:
+            out = np.expand_dims(out, tuple(sorted(axes)))
+        return np.asarray(out)
+
+    def backward(self, g):
+        r, c = self.axes
+        if self.keepdim:
+            g = np.squeeze(g, axis=tuple(sorted((r, c))))
+        gm = (np.asarray(g)[..., None, None] * self.uvh).astype(g.dtype, copy=False)
+        return np.moveaxis(gm, (-2, -1), (r, c))
+
+
+def _nuclear(input, dim, keepdim):
+    if dim is None:
+        if input.ndim != 2:
+            raise RuntimeError(f"norm(): p='nuc' with dim=None needs a 2-D input, got "
+                               f"{input.ndim}-D (pass dim as a 2-tuple of the matrix dims)")
+        dim = (0, 1)
+    if not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise RuntimeError(f"norm(): p='nuc' needs dim as a 2-tuple, got {dim!r}")
+    axes = _axes(dim, input.ndim)       # sorted: a matrix and its transpose share the norm
+    return NuclearNorm.apply(input, axes=axes, keepdim=bool(keepdim))
+
+
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
-    """Vector p-norm over ``dim`` (None = all elements): ``p`` is 'fro' (= 2), a number, or ±inf."""
+    """p-norm over ``dim`` (None = all elements): ``p`` is 'fro' (= 2), a number or ±inf
+    (a vector norm of the elements), or 'nuc' (the nuclear norm, the sum of singular values,
+    of the matrices in the two axes ``dim``; None for a 2-D input)."""
     _check(input, "norm")
     if dtype is not None:
         from .elementwise import cast
@@ -469,10 +510,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         raise RuntimeError(f"norm(): input dtype should be floating point, got {input.dtype}")
     if p == "fro" or p is None:
         p = 2
+    if p == "nuc":
+        return _nuclear(input, dim, keepdim)
     if isinstance(p, str):
-        raise ValueError(f"norm(): p must be 'fro' or a number, got {p!r} ('nuc' is not supported)")
+        raise ValueError(f"norm(): p must be 'fro', 'nuc' or a number, got {p!r}")
     if not isinstance(p, (int, float, np.integer, np.floating)) or isinstance(p, bool):
-        raise TypeError(f"norm(): p must be 'fro' or a number, got {type(p).__name__}")
+        raise TypeError(f"norm(): p must be 'fro', 'nuc' or a number, got {type(p).__name__}")
     axes = _axes(dim, input.ndim)
     from .elementwise import abs as _abs
     if p == math.inf:

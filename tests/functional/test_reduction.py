@@ -231,6 +231,34 @@ def test_norm_of_zero_has_zero_gradient():
     compare("norm", lambda m, v: m.norm(v, 3, dim=1), np.array([[0.0, 0.0], [1.0, 2.0]], np.float32))
 
 
+@pytest.mark.parametrize("dim,keepdim", [(None, False), ((0, 1), True), ((1, 0), False)])
+def test_nuclear_norm_2d(dim, keepdim):
+    x = _x((4, 3), seed=13)
+    compare("norm", lambda m, v: m.norm(v, p="nuc", dim=dim, keepdim=keepdim), x, atol=2e-5)
+
+
+@pytest.mark.parametrize("dim,keepdim", [((0, 2), False), ((2, 0), True), ((-1, 1), False)])
+def test_nuclear_norm_batched(dim, keepdim):
+    x = _x((3, 4, 5), seed=14)
+    compare("norm", lambda m, v: v.norm(p="nuc", dim=dim, keepdim=keepdim), x, atol=2e-5)
+
+
+def test_nuclear_norm_errors_and_dtype():
+    x = rb.tensor(_x((2, 3, 4), seed=15))
+    with pytest.raises(RuntimeError, match="needs a 2-D input, got 3-D"):
+        rb.norm(x, "nuc")
+    with pytest.raises(RuntimeError, match="dim as a 2-tuple, got 1"):
+        rb.norm(x, "nuc", dim=1)
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        rb.norm(x, "nuc", dim=(1, -2))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        rb.norm(x, "nuc", dim=(0, 3))
+    with pytest.raises(ValueError, match="'fro', 'nuc' or a number, got 'bogus'"):
+        rb.norm(x, "bogus")
+    assert rb.norm(x, "nuc", dim=(1, 2)).dtype == np.float32
+    assert rb.norm(rb.tensor(np.eye(3)), "nuc").item() == pytest.approx(3.0)
+
+
 # --- all / any ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["all", "any"])
@@ -282,8 +310,9 @@ def _f64(shape, seed):
     lambda t: rb.norm(t, 1, dim=2),
     lambda t: rb.norm(t, 3, dim=0),
     lambda t: rb.norm(t, math.inf, dim=1),
+    lambda t: rb.norm(t, "nuc", dim=(0, 1)),
 ], ids=["sum", "mean", "var", "std", "amax", "amin", "max", "min_dim", "logsumexp", "prod",
-        "cumsum", "norm_fro", "norm_1", "norm_3", "norm_inf"])
+        "cumsum", "norm_fro", "norm_1", "norm_3", "norm_inf", "norm_nuc"])
 def test_gradcheck_reductions(fn):
     assert rb.autograd.gradcheck(fn, (_f64((2, 3, 2), 12),))
 
