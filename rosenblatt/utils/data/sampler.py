@@ -72,6 +72,7 @@ class RandomSampler(_Random):
         self.data_source = data_source
         self.replacement = _boolean(replacement, "replacement", TypeError)    # as PyTorch's
         self._num_samples = None if num_samples is None else _positive_int(num_samples, "num_samples")
+        _positive_int(self.num_samples, "num_samples")     # an empty dataset: as PyTorch's
         self.generator = _check_generator(generator)
 
     @property
@@ -81,14 +82,14 @@ class RandomSampler(_Random):
     def indices(self):
         """This epoch's indices as an int64 array (one draw from the generator)."""
         n, k, gen = len(self.data_source), self.num_samples, self._gen()
+        if n == 0:
+            raise ValueError("RandomSampler: data_source is empty, there is nothing to sample")
         if self.replacement:
             return gen.integers(0, n, size=k, dtype=np.int64)
-        if n == 0:
-            return np.zeros(0, np.int64)
         parts = [gen.permutation(n) for _ in range(k // n)]
         if k % n:
             parts.append(gen.permutation(n)[:k % n])
-        return np.concatenate(parts).astype(np.int64, copy=False) if parts else np.zeros(0, np.int64)
+        return np.concatenate(parts).astype(np.int64, copy=False)
 
     def __iter__(self):
         return iter(self.indices().tolist())

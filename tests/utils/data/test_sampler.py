@@ -111,6 +111,12 @@ def test_errors_where_torch_samples_silently_or_late():
         RandomSampler(range(3), generator=5)
     with pytest.raises(NotImplementedError):
         iter(Sampler())
+    with pytest.raises(ValueError, match="num_samples=0"):        # PyTorch's too
+        RandomSampler(range(0))
+    s = RandomSampler(list(range(3)), num_samples=4)
+    s.data_source.clear()                                       # emptied after construction
+    with pytest.raises(ValueError, match="data_source is empty"):
+        list(s)
 
 
 def test_dataloader_default_samplers_like_torch():
