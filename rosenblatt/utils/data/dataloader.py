@@ -11,7 +11,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd.tensor import Tensor
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_generator
 
 __all__ = ["DataLoader", "default_collate"]
 
@@ -84,9 +84,7 @@ class DataLoader:
                              f"batch_size={batch_size!r}")
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError("num_workers option should be non-negative")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"generator must be a numpy.random.Generator, got "
-                            f"{type(generator).__name__}")
+        _check_generator(generator)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
