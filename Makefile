@@ -31,8 +31,13 @@ demo: $(VENV)/.demo
 # One BLAS/OpenMP thread for the suite: its arrays are small, and NumPy's OpenBLAS pool and
 # torch's OpenMP pool spin against each other when oracle tests alternate between them
 # (measured: 44 s single-threaded vs 6 min threaded on 2 cores).
+# Twice: the whole suite with the fast kernels (the default), then the PyTorch-oracle tests of
+# the ops, layers and optimisers with every op on its reference code.
+TEST_ENV = OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+REFERENCE_TESTS = tests/functional tests/nn tests/optim tests/autograd tests/models
 test: $(VENV)/.test
-	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(TEST_ENV) ROSENBLATT_KERNELS=reference $(PY) -m pytest -q -p no:cacheprovider $(REFERENCE_TESTS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/run.py $(BENCH_ARGS)

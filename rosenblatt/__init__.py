@@ -6,13 +6,14 @@
 import numpy as _np
 
 from . import backend
-from .threads import get_num_threads, set_num_threads  # noqa: F401  torch's names
 from .random import manual_seed, seed, get_rng_state, set_rng_state, default_generator
 from .autograd import (Function, Tensor, enable_grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from . import autograd
 from . import functional
 from .functional import *  # noqa: F401,F403  every op as rb.<name>
+from . import kernels  # noqa: F401  registers the fast kernels with the backend's dispatch
+from .kernels.cpu.threads import get_num_threads, set_num_threads  # noqa: F401  torch's names
 from .creation import *  # noqa: F401,F403
 from .serialization import save, load  # noqa: F401  .npz, no pickle, atomic
 

@@ -6,9 +6,10 @@ sum of the output gradient over those axes (:func:`unbroadcast`).
 import numpy as np
 
 from .. import backend
+from ..kernels.cpu import buffers as _buffers  # TRANSIENT
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..threads import note_blas
+from ..kernels.cpu.threads import note_blas
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "true_divide", "neg", "pow", "rpow",
            "matmul", "mm", "bmm", "floor_divide", "remainder", "unbroadcast"]
@@ -47,7 +48,7 @@ def _cached_out(a, b):
     scalar, or two arrays where one broadcasts into the other), else None (NumPy allocates:
     large fresh arrays fault their pages in, on every training step)."""
     for x, y in ((a, b), (b, a)):
-        if type(x) is _ndarray and x.dtype.kind == "f" and x.nbytes >= backend.CACHE_MIN_BYTES:
+        if type(x) is _ndarray and x.dtype.kind == "f" and x.nbytes >= _buffers.CACHE_MIN_BYTES:
             ys = _shape(y)
             if len(ys) <= x.ndim and all(m == 1 or m == n for m, n in zip(ys[::-1], x.shape[::-1])):
                 return backend.empty_like(x) if np.result_type(a, b) == x.dtype else None

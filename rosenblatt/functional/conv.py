@@ -28,7 +28,7 @@ from numpy.lib.stride_tricks import as_strided
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..threads import note_blas, parallel_for
+from ..kernels.cpu.threads import note_blas, parallel_for
 from .conv_rows import RowConv, rows_fit
 
 __all__ = ["conv1d", "conv2d"]

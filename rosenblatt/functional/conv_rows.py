@@ -32,7 +32,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .. import backend
 from ..autograd.function import Function
-from ..threads import note_blas
+from ..kernels.cpu.threads import note_blas
 
 __all__ = ["RowConv", "rows_fit"]
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..kernels.cpu import buffers as _buffers  # TRANSIENT
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .arithmetic import _broadcast_error, unbroadcast
@@ -304,13 +305,13 @@ class Sigmoid(Function):
 
 def _max0(x, out):
     """``out = max(0, x)``; contiguous operands meet an array of zeros rather than a scalar
-    (NumPy's scalar-operand maximum is ~3x slower: see ``backend.zeros_operand``).  Zero
+    (NumPy's scalar-operand maximum is ~3x slower: see ``_buffers.zeros_operand``).  Zero
     comes first: NumPy's maximum of two equal values returns the second, so -0.0 stays
     -0.0 as in PyTorch's relu."""
     if x.strides == out.strides:
-        xf, of = backend.flat_view(x), backend.flat_view(out)
+        xf, of = _buffers.flat_view(x), _buffers.flat_view(out)
         if xf is not None and of is not None:
-            np.maximum(backend.zeros_operand(xf.size, x.dtype), xf, out=of)
+            np.maximum(_buffers.zeros_operand(xf.size, x.dtype), xf, out=of)
             return
     np.maximum(x.dtype.type(0), x, out=out)
 

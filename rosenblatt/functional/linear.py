@@ -11,7 +11,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..threads import blas_awake, note_blas, single_blas
+from ..kernels.cpu.threads import blas_awake, note_blas, single_blas
 
 __all__ = ["linear", "bilinear"]
 

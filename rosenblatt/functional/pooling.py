@@ -24,7 +24,8 @@ import sys
 
 import numpy as np
 
-from .. import backend, threads
+from .. import backend
+from ..kernels.cpu import threads  # TRANSIENT
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .conv import _ntuple

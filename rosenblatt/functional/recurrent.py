@@ -35,7 +35,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..threads import note_threaded_blas
+from ..kernels.cpu.threads import note_threaded_blas
 
 __all__ = ["rnn_tanh_layer", "rnn_relu_layer", "gru_layer", "lstm_layer"]
 

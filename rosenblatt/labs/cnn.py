@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 import rosenblatt as rb
-from rosenblatt.backend import blas_threads
+from rosenblatt.kernels.cpu.threads import blas_threads
 from rosenblatt import nn
 from rosenblatt import functional as F
 

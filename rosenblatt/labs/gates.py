@@ -136,7 +136,7 @@ def _charlm(ex, full, seed):
 
 
 def run(full=False, seed=0):
-    from rosenblatt.backend import blas_threads
+    from rosenblatt.kernels.cpu.threads import blas_threads
     with blas_threads(1):       # many tiny per-step GEMMs: one BLAS thread is fastest
         return _run(full, seed)
 

@@ -128,7 +128,7 @@ def _clip_run(clip, steps, T=30, lr=0.03, rho=1.9, seed=0):
 
 
 def run(full=False, seed=0):
-    from rosenblatt.backend import blas_threads
+    from rosenblatt.kernels.cpu.threads import blas_threads
     with blas_threads(1):       # tiny GEMMs: one BLAS thread is faster and steadier
         return _run(full, seed)
 

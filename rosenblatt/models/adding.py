@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from .. import functional as F
-from ..backend import blas_threads as _limit
+from ..kernels.cpu.threads import blas_threads as _limit
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..nn.module import Module

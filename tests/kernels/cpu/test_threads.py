@@ -2,7 +2,7 @@
 import pytest
 
 import rosenblatt as rb
-from rosenblatt.backend import blas_threads
+from rosenblatt.kernels.cpu.threads import blas_threads
 
 pytest.importorskip("threadpoolctl")      # in the [test] extra; absent only in bare installs
 
@@ -43,7 +43,7 @@ import threading  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from rosenblatt import threads  # noqa: E402
+from rosenblatt.kernels.cpu import threads  # noqa: E402
 from rosenblatt.functional import conv as conv_mod  # noqa: E402
 
 

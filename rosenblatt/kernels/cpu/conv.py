@@ -1,0 +1,1 @@
+"""CPU kernels: conv (being moved here from functional/)."""

@@ -1,0 +1,1 @@
+"""CPU kernels: linear (being moved here from functional/)."""

@@ -1,0 +1,1 @@
+"""CPU kernels: pooling (being moved here from functional/)."""

@@ -1,0 +1,1 @@
+"""CPU kernels: recurrent (being moved here from functional/)."""
