@@ -144,7 +144,7 @@ def register_kernel(op, applies):
 
 def registered_kernels():
     """``{op: [kernel names]}`` of every registered kernel (whatever the mode)."""
-    return {op: [k.__qualname__ for _, k in ks] for op, ks in _kernels.items()}
+    return {op: [getattr(k, "__self__", k).__qualname__ for _, k in ks] for op, ks in _kernels.items()}
 
 
 def kernel_for(op, *args):

@@ -1,5 +1,5 @@
 """Tensor creation: ``tensor``, ``zeros``, ``randn``, ... with PyTorch's names and dtypes."""
-import numpy as np
+import numbers
 
 from . import backend
 from . import random as _random
@@ -14,13 +14,13 @@ def _shape(size, name="size"):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for s in size:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool) or s < 0:
+        if not isinstance(s, numbers.Integral) or isinstance(s, bool) or s < 0:
             raise ValueError(f"{name} must be non-negative ints, got {tuple(size)}")
     return tuple(int(s) for s in size)
 
 
 def _dtype(dtype, default=backend.DEFAULT_FLOAT):
-    return np.dtype(default if dtype is None else dtype)
+    return backend.xp.dtype(default if dtype is None else dtype)
 
 
 def _new(data, requires_grad):
@@ -35,56 +35,57 @@ def tensor(data, dtype=None, requires_grad=False):
     if isinstance(data, Tensor):
         data = data.data
     arr = backend.as_array(data, dtype)
-    if arr is data or (isinstance(data, np.ndarray) and np.shares_memory(arr, data)):
+    if arr is data or (backend.is_array(data)
+                       and backend.get_array_module(data).shares_memory(arr, data)):
         arr = arr.copy()
     return _new(arr, requires_grad)
 
 
 def as_tensor(data, dtype=None):
-    if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == backend.xp.dtype(dtype)):
         return data
     return Tensor._make(backend.as_array(data.data if isinstance(data, Tensor) else data, dtype), None, 0)
 
 
 def from_numpy(ndarray):
     """A tensor sharing memory with ``ndarray`` (its dtype kept)."""
-    if not isinstance(ndarray, np.ndarray):
+    if not isinstance(ndarray, backend.xp.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(ndarray).__name__}")
     return Tensor._make(ndarray, None, 0)
 
 
 def zeros(*size, dtype=None, requires_grad=False):
-    return _new(np.zeros(_shape(size), _dtype(dtype)), requires_grad)
+    return _new(backend.xp.zeros(_shape(size), _dtype(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False):
-    return _new(np.ones(_shape(size), _dtype(dtype)), requires_grad)
+    return _new(backend.xp.ones(_shape(size), _dtype(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False):
-    return _new(np.empty(_shape(size), _dtype(dtype)), requires_grad)
+    return _new(backend.xp.empty(_shape(size), _dtype(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
     if dtype is None:
         dtype = backend.as_array(fill_value).dtype
-    return _new(np.full(_shape((size,)), fill_value, _dtype(dtype)), requires_grad)
+    return _new(backend.xp.full(_shape((size,)), fill_value, _dtype(dtype)), requires_grad)
 
 
 def zeros_like(input, dtype=None, requires_grad=False):
-    return _new(np.zeros(input.shape, _dtype(dtype, input.dtype)), requires_grad)
+    return _new(backend.xp.zeros(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad=False):
-    return _new(np.ones(input.shape, _dtype(dtype, input.dtype)), requires_grad)
+    return _new(backend.xp.ones(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
 def empty_like(input, dtype=None, requires_grad=False):
-    return _new(np.empty(input.shape, _dtype(dtype, input.dtype)), requires_grad)
+    return _new(backend.xp.empty(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False):
-    return _new(np.full(input.shape, fill_value, _dtype(dtype, input.dtype)), requires_grad)
+    return _new(backend.xp.full(input.shape, fill_value, _dtype(dtype, input.dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
@@ -94,23 +95,23 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if dtype is None:
-        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = backend.DEFAULT_INT if ints else backend.DEFAULT_FLOAT
-    return _new(np.arange(start, end, step).astype(dtype), requires_grad)
+    return _new(backend.xp.arange(start, end, step).astype(dtype), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False):
-    return _new(np.linspace(start, end, int(steps)).astype(_dtype(dtype)), requires_grad)
+    return _new(backend.xp.linspace(start, end, int(steps)).astype(_dtype(dtype)), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):
-    return _new(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+    return _new(backend.xp.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad=False):
     """Uniform on [0, 1) from the seeded generator."""
     gen = _random.default_generator()
-    return _new(gen.random(_shape(size), dtype=np.float64).astype(_dtype(dtype)), requires_grad)
+    return _new(gen.random(_shape(size), dtype=backend.xp.float64).astype(_dtype(dtype)), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False):

@@ -5,11 +5,18 @@
 * **objective**: what the optimiser minimises, ``cost + regularisation``
   (e.g. ``lambda/2 * ||W||^2``).
 
-:func:`fit` runs epochs of mini-batch training and returns a :class:`History`
-with, per epoch, the ``cost`` and the ``objective`` (reported separately),
-training accuracy for classifiers, and validation cost/accuracy when a
-``val_loader`` is given.  :func:`evaluate` measures a model on a loader (eval
-mode, no gradients) and keeps every per-sample loss.
+The pieces, from the bottom up:
+
+* :func:`train_steps`: *the* loop, ``step(batch)`` per batch until the batches run out or a
+  :class:`StepBudget` (steps, seconds) is spent, with periodic reports.  An epoch of
+  :func:`fit` runs it, and so do the step-based trainers of ``models.charlm`` and
+  ``models.adding`` (truncated BPTT, fresh batches, time budgets).
+* :func:`train_epoch`: one pass over a loader; :func:`evaluate`: a model measured on a loader
+  (eval mode, no gradients), keeping every per-sample loss.
+* :func:`fit`: epochs of both, returning a :class:`History` with, per epoch, the ``cost`` and
+  the ``objective`` (reported separately), the ``metric`` asked for (``metric='accuracy'``
+  for classifiers: nothing is guessed) and validation cost/metric when a ``val_loader`` is
+  given; with a scheduler, early stopping, checkpoints and callbacks.
 
 ``fit`` can checkpoint every epoch (atomically, with :func:`rosenblatt.save`):
 model, optimiser, scheduler, epoch, history and the random-generator state.
@@ -17,7 +24,9 @@ model, optimiser, scheduler, epoch, history and the random-generator state.
 killed after epoch *k* and resumed ends with exactly the parameters of an
 uninterrupted run.
 """
+import functools
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -25,11 +34,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import random as _random
+from ._checks import (check_callable, check_choice, check_non_negative, check_non_negative_int,
+                      check_positive_int)
 from .autograd.grad_mode import no_grad
 from .autograd.tensor import Tensor
 from .serialization import load, save
 
-__all__ = ["fit", "evaluate", "History", "Evaluation", "EarlyStopping", "L2", "L1"]
+__all__ = ["fit", "evaluate", "train_epoch", "train_steps", "StepBudget", "accuracy",
+           "binary_accuracy", "History", "Evaluation", "EarlyStopping", "L2", "L1"]
 
 
 # -- regularisation ----------------------------------------------------------------------
@@ -47,8 +59,7 @@ class L2:
     """
 
     def __init__(self, lam, include_bias=False):
-        if not isinstance(lam, (int, float)) or lam < 0 or not math.isfinite(lam):
-            raise ValueError(f"L2: lam must be a non-negative number, got {lam!r}")
+        check_non_negative(lam, "lam", type(self).__name__, finite=True)
         self.lam, self.include_bias = float(lam), include_bias
 
     def __call__(self, model):
@@ -98,10 +109,8 @@ class EarlyStopping:
     """
 
     def __init__(self, patience=5, min_delta=0.0, restore_best=True):
-        if not isinstance(patience, int) or isinstance(patience, bool) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be a positive int, got {patience!r}")
-        if min_delta < 0:
-            raise ValueError(f"EarlyStopping: min_delta must be >= 0, got {min_delta!r}")
+        check_positive_int(patience, "patience", "EarlyStopping")
+        check_non_negative(min_delta, "min_delta", "EarlyStopping")
         self.patience, self.min_delta, self.restore_best = patience, float(min_delta), restore_best
         self.best, self.best_epoch, self.wait, self.best_state = math.inf, None, 0, None
 
@@ -219,7 +228,7 @@ def _format_record(r):
     return "  ".join(parts)
 
 
-# -- batches, losses, accuracy ---------------------------------------------------------------------
+# -- batches and losses ---------------------------------------------------------------------
 def _unpack(batch):
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
         raise TypeError(f"a loader must yield (inputs, targets) pairs, got "
@@ -247,41 +256,182 @@ def _per_sample_losses(loss_fn, output, target):
     return arr.reshape(arr.shape[0], -1).mean(axis=1)
 
 
-def _batch_cost(loss, loss_fn, n):
+def _batch_cost(loss_value, loss_fn, n):
     """Sum of per-sample losses in a batch, from the reduced loss the optimiser sees."""
-    reduction = getattr(loss_fn, "reduction", "mean")
-    value = float(loss.data)
-    return value if reduction == "sum" else value * n
+    return loss_value if getattr(loss_fn, "reduction", "mean") == "sum" else loss_value * n
 
 
-def _correct(output, target, loss_fn, accuracy):
-    """Number of correct predictions in a batch, or None when accuracy does not apply."""
-    if accuracy is False or accuracy is None:
-        return None
-    if callable(accuracy) and accuracy is not True:
-        return float(accuracy(output, target)) * output.shape[0]
+# -- metrics ----------------------------------------------------------------------------------
+def accuracy(output, target, ignore_index=None):
+    """``(correct, count)`` for class scores ``output`` ``(N, C, ...)`` and integer targets
+    ``(N, ...)``: the prediction is the argmax over dim 1.
+
+    With extra dims (time steps) each sample scores its fraction of correct positions;
+    positions whose target is ``ignore_index`` are left out.
+    """
     out, tgt = output.data, target.data
-    if out.ndim >= 2 and tgt.dtype.kind in "iu" and tgt.shape == out.shape[:1] + out.shape[2:]:
-        pred = out.argmax(axis=1)                         # class scores on dim 1, as CrossEntropyLoss
-        ignore = getattr(loss_fn, "ignore_index", None)
-        mask = tgt != ignore if ignore is not None else np.ones(tgt.shape, bool)
-        hits = ((pred == tgt) & mask).reshape(len(tgt), -1).sum(axis=1)
-        return float(np.sum(hits / np.maximum(mask.reshape(len(tgt), -1).sum(axis=1), 1)))
-    name = (getattr(loss_fn, "__name__", None) or type(loss_fn).__name__).lower().replace("_", "")
-    if out.shape == tgt.shape and out.ndim >= 1 and ("bce" in name or "binarycrossentropy" in name):
-        threshold = 0.0 if "withlogits" in name else 0.5  # logits vs probabilities
-        hits = (out > threshold) == (tgt > 0.5)
-        return float(hits.reshape(len(hits), -1).mean(axis=1).sum())
-    return None
+    if out.ndim < 2 or tgt.dtype.kind not in "iu" or tgt.shape != out.shape[:1] + out.shape[2:]:
+        raise ValueError(f"metric 'accuracy' needs class scores (N, C, ...) and integer targets "
+                         f"(N, ...), got output {tuple(out.shape)} and {tgt.dtype} target "
+                         f"{tuple(tgt.shape)}")
+    n = len(tgt)
+    mask = tgt != ignore_index if ignore_index is not None else np.ones(tgt.shape, bool)
+    hits = ((out.argmax(axis=1) == tgt) & mask).reshape(n, -1).sum(axis=1)
+    return float(np.sum(hits / np.maximum(mask.reshape(n, -1).sum(axis=1), 1))), n
 
 
-# -- evaluate --------------------------------------------------------------------------------
+def binary_accuracy(output, target, threshold=0.5):
+    """``(correct, count)`` for binary predictions ``output > threshold`` against targets
+    ``> 0.5`` of the same shape (each sample scores its fraction of correct entries).
+
+    ``threshold=0.5`` suits probabilities (a sigmoid output, ``BCELoss``); pass
+    ``threshold=0.0`` for logits (``BCEWithLogitsLoss``).
+    """
+    out, tgt = output.data, target.data
+    if out.shape != tgt.shape or out.ndim < 1:
+        raise ValueError(f"metric 'binary_accuracy' needs output and target of one shape (N, ...), "
+                         f"got {tuple(out.shape)} and {tuple(tgt.shape)}")
+    hits = (out > threshold) == (tgt > 0.5)
+    return float(hits.reshape(len(hits), -1).mean(axis=1).sum()), len(hits)
+
+
+METRICS = {"accuracy": accuracy, "binary_accuracy": binary_accuracy}
+
+
+def _as_metric(metric, loss_fn, where):
+    """``metric`` as a callable ``(output, target) -> (correct, count)``, or None."""
+    if metric is None:
+        return None
+    if isinstance(metric, str):
+        check_choice(metric, "metric", tuple(METRICS), where)
+        if metric == "accuracy":                  # positions the loss ignores are not scored
+            return functools.partial(accuracy, ignore_index=getattr(loss_fn, "ignore_index", None))
+        return METRICS[metric]
+    if not callable(metric):
+        raise TypeError(f"{where}: metric must be None, 'accuracy', 'binary_accuracy' or a "
+                        f"callable(output, target), got {type(metric).__name__}")
+    return metric
+
+
+def _score(metric, output, target):
+    """``(correct, count)`` from a metric returning that pair or a fraction of the batch."""
+    result = metric(output, target)
+    if isinstance(result, tuple):
+        correct, count = result
+        return float(correct), int(count)
+    return float(result) * output.shape[0], output.shape[0]
+
+
+# -- the step loop -----------------------------------------------------------------------------
+class StepBudget:
+    """How long a run may train: ``max_steps`` optimiser steps and ``time_limit`` seconds
+    (None: no limit), counted from its creation across every :func:`train_steps` call."""
+
+    def __init__(self, max_steps=None, time_limit=None):
+        self.max_steps, self.time_limit = max_steps, time_limit
+        self.steps, self.t0 = 0, time.perf_counter()
+
+    @property
+    def seconds(self):
+        return time.perf_counter() - self.t0
+
+    @property
+    def spent(self):
+        return ((self.max_steps is not None and self.steps >= self.max_steps)
+                or (self.time_limit is not None and self.seconds > self.time_limit))
+
+
+def train_steps(step, batches, budget=None, report=None, report_when=None):
+    """The training loop: ``loss = step(batch)`` for each batch until ``batches`` runs out or
+    the ``budget`` (a :class:`StepBudget`) is spent.
+
+    ``step`` does one update (forward, backward, optimiser step) and returns the loss as a
+    float.  After a step, when ``report_when(steps, done)`` is true (``done``: the budget is
+    spent), ``report(steps, mean_loss)`` gets the mean loss of the steps since the last
+    report; returning True stops the loop.  Returns True when the budget or a report
+    stopped it, False when the batches ran out.
+    """
+    budget = StepBudget() if budget is None else budget
+    total, n = 0.0, 0
+    for batch in batches:
+        total += step(batch)
+        n += 1
+        budget.steps += 1
+        done = budget.spent
+        if report is not None and report_when(budget.steps, done):
+            done = report(budget.steps, total / n) is True or done
+            total, n = 0.0, 0
+        if done:
+            return True
+    return False
+
+
+# -- one epoch, one evaluation ----------------------------------------------------------------
+class _Totals:
+    """Per-sample sums over an epoch's batches (the loss, the regulariser, the metric)."""
+
+    def __init__(self):
+        self.cost = self.regularization = self.correct = 0.0
+        self.n = self.counted = 0
+
+    def add(self, cost, regularization, n, score=None):
+        self.cost += cost
+        self.regularization += regularization * n
+        self.n += n
+        if score is not None:
+            self.correct += score[0]
+            self.counted += score[1]
+
+    @property
+    def accuracy(self):
+        return self.correct / self.counted if self.counted else None
+
+
+def train_epoch(model, loader, loss_fn, optimizer, regularizer=None, metric=None, bar=None):
+    """One pass over ``loader`` in train mode, one optimiser step per batch.
+
+    Returns the epoch's means per sample: ``cost`` (the loss, measured on the fly as the
+    weights move), ``regularization`` and ``objective`` (their sum), and with a ``metric``
+    (as in :func:`fit`) ``train_accuracy``.  ``bar``: a tqdm bar advanced per batch.
+    """
+    metric = _as_metric(metric, loss_fn, "train_epoch")
+    model.train()
+    totals = _Totals()
+
+    def step(batch):
+        x, y = _unpack(batch)
+        optimizer.zero_grad()
+        output = model(x)
+        loss = loss_fn(output, y)
+        reg = 0.0 if regularizer is None else regularizer(model)
+        (loss if regularizer is None else loss + reg).backward()
+        optimizer.step()
+        value = float(loss.data)
+        reg_value = float(reg.data if isinstance(reg, Tensor) else reg)
+        totals.add(_batch_cost(value, loss_fn, x.shape[0]), reg_value, x.shape[0],
+                   None if metric is None else _score(metric, output, y))
+        if bar is not None:
+            if bar.n % 10 == 0:
+                bar.set_postfix(cost=f"{totals.cost / totals.n:.4f}", refresh=False)
+            bar.update(1)
+        return value
+
+    train_steps(step, loader)
+    if totals.n == 0:
+        raise ValueError("fit: train_loader yielded no batches")
+    cost, reg = totals.cost / totals.n, totals.regularization / totals.n
+    record = {"cost": cost, "regularization": reg, "objective": cost + reg}
+    if totals.accuracy is not None:
+        record["train_accuracy"] = totals.accuracy
+    return record
+
+
 @dataclass
 class Evaluation:
     """What :func:`evaluate` returns."""
 
     cost: float            # mean per-sample loss (nan without a loss_fn)
-    accuracy: float        # fraction correct (None when accuracy does not apply)
+    accuracy: float        # the metric's fraction correct (None without a metric)
     losses: np.ndarray     # every per-sample loss, in loader order (empty without a loss_fn)
     n: int                 # number of samples
 
@@ -289,17 +439,18 @@ class Evaluation:
         return getattr(self, key)
 
 
-def evaluate(model, loader, loss_fn=None, accuracy=True):
+def evaluate(model, loader, loss_fn=None, metric=None):
     """Measure ``model`` on ``loader`` in eval mode under ``no_grad``.
 
-    Returns an :class:`Evaluation` with the mean ``cost``, the ``accuracy`` (for
-    classifiers: integer targets and class scores on dim 1, or a BCE loss) and
-    the per-sample ``losses`` computed with ``reduction='none'``.  The model's
-    train/eval mode is restored afterwards.
+    Returns an :class:`Evaluation` with the mean ``cost``, the per-sample ``losses``
+    (computed with ``reduction='none'``) and, with a ``metric`` (as in :func:`fit`:
+    ``'accuracy'``, ``'binary_accuracy'`` or a callable), the ``accuracy``.  The
+    model's train/eval mode is restored afterwards.
     """
+    metric = _as_metric(metric, loss_fn, "evaluate")
     was_training = model.training
     model.eval()
-    losses, correct, counted, n = [], 0.0, True, 0
+    losses, totals = [], _Totals()
     try:
         with no_grad():
             for batch in loader:
@@ -307,21 +458,15 @@ def evaluate(model, loader, loss_fn=None, accuracy=True):
                 out = model(x)
                 if loss_fn is not None:
                     losses.append(_per_sample_losses(loss_fn, out, y))
-                c = _correct(out, y, loss_fn, accuracy)
-                if c is None:
-                    counted = False
-                else:
-                    correct += c
-                n += x.shape[0]
+                totals.add(0.0, 0.0, x.shape[0], None if metric is None else _score(metric, out, y))
     finally:
         model.train(was_training)
     losses = np.concatenate(losses) if losses else np.zeros(0)
     cost = float(losses.mean()) if losses.size else float("nan")
-    acc = correct / n if (counted and n and accuracy) else None
-    return Evaluation(cost, acc, losses, n)
+    return Evaluation(cost, totals.accuracy, losses, totals.n)
 
 
-# -- progress ----------------------------------------------------------------------------------
+# -- fit -----------------------------------------------------------------------------------------
 def _tqdm():
     try:
         from ._optional import require
@@ -330,7 +475,27 @@ def _tqdm():
         return None
 
 
-# -- fit -----------------------------------------------------------------------------------------
+def _checked_fit_args(loss_fn, optimizer, epochs, val_loader, regularization, early_stopping,
+                      checkpoint, resume, progress, metric):
+    """fit's arguments checked; returns ``(regularizer, stopper, metric)`` as fit uses them."""
+    check_non_negative_int(epochs, "epochs", "fit")
+    if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
+        raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
+    check_callable(loss_fn, "loss_fn", "fit")
+    stopper = early_stopping
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        stopper = EarlyStopping(patience=early_stopping)
+    elif early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise TypeError(f"fit: early_stopping must be None, an int patience or an EarlyStopping, "
+                        f"got {type(early_stopping).__name__}")
+    if stopper is not None and val_loader is None:
+        raise ValueError("fit: early_stopping monitors the validation cost: pass a val_loader")
+    if resume and checkpoint is None:
+        raise ValueError("fit: resume=True needs checkpoint=<path> to resume from")
+    check_choice(progress, "progress", (True, False, None, "bar", "plain"), "fit")
+    return _as_regularizer(regularization), stopper, _as_metric(metric, loss_fn, "fit")
+
+
 def _checkpoint_state(model, optimizer, scheduler, stopper, epoch, history):
     state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
              "rng": _random.get_rng_state(), "history": history.to_dict()}
@@ -341,18 +506,57 @@ def _checkpoint_state(model, optimizer, scheduler, stopper, epoch, history):
     return state
 
 
+def _resume(checkpoint, model, optimizer, scheduler, stopper):
+    """Load ``checkpoint`` (when it exists) into the training objects; returns
+    ``(history, last epoch done)``."""
+    if not os.path.exists(checkpoint):
+        return History(), 0
+    state = load(checkpoint)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and "scheduler" in state:
+        scheduler.load_state_dict(state["scheduler"])
+    if stopper is not None and "early_stopping" in state:
+        stopper.load_state_dict(state["early_stopping"])
+    _random.set_rng_state(state["rng"])
+    return History.from_dict(state["history"]), int(state["epoch"])
+
+
+def _epoch_bar(tqdm, loader, epoch, epochs):
+    if tqdm is None:
+        return None
+    total = len(loader) if hasattr(loader, "__len__") else None
+    return tqdm(total=total, desc=f"epoch {epoch}/{epochs}", leave=True, dynamic_ncols=True,
+                file=sys.stderr, unit="batch")
+
+
+def _log_epoch(record, bar, progress):
+    if bar is not None:
+        bar.set_postfix_str(_format_record(record).split("  ", 1)[1].rsplit("  (", 1)[0], refresh=True)
+        bar.close()
+    elif progress:
+        print(_format_record(record), flush=True)
+
+
 def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regularization=None,
         scheduler=None, early_stopping=None, checkpoint=None, resume=False, progress=True,
-        callbacks=None, accuracy=True):
+        callbacks=None, metric=None):
     """Train ``model`` for ``epochs`` epochs; returns a :class:`History`.
 
     Each step: ``objective = loss_fn(model(x), y) + regularization(model)``,
-    ``backward``, ``optimizer.step()``.  Per epoch the history records the
-    ``cost`` (mean per-sample training loss over the epoch, measured on the
-    fly in train mode as the weights move), the ``regularization`` term and
-    the ``objective`` (their sum), ``train_accuracy`` for classifiers, and
+    ``backward``, ``optimizer.step()``.  Per epoch (:func:`train_epoch`) the history
+    records the ``cost`` (mean per-sample training loss over the epoch, measured on the
+    fly in train mode as the weights move), the ``regularization`` term and the
+    ``objective`` (their sum), ``train_accuracy`` with a ``metric``, and
     ``val_cost``/``val_accuracy`` from :func:`evaluate` on ``val_loader``.
 
+    * ``metric``: what ``train_accuracy``/``val_accuracy`` measure.  ``None`` (the
+      default): nothing.  ``'accuracy'``: argmax over dim 1 of class scores against
+      integer targets (classifiers trained with ``CrossEntropyLoss``/``NLLLoss``; targets
+      equal to the loss's ``ignore_index`` are not scored).  ``'binary_accuracy'``:
+      ``output > 0.5`` against 0/1 targets (probabilities, ``BCELoss``; for logits pass
+      ``lambda out, y: binary_accuracy(out, y, threshold=0.0)``).  Or a callable
+      ``(output, target)`` returning ``(correct, count)`` or the fraction correct.
     * ``regularization``: ``None``, a number ``lam`` (meaning :class:`L2`\\
       ``(lam)``: ``lam/2 * ||W||^2`` over weight matrices) or a callable
       ``model -> scalar tensor`` (:class:`L2`, :class:`L1`, your own).
@@ -368,108 +572,38 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regula
     * ``progress``: ``True``/``'bar'``: a tqdm bar per epoch when tqdm is
       installed, else one printed line per epoch; ``'plain'``: the printed
       lines; ``False`` for silence.
-    * ``accuracy``: ``True`` (automatic for classifiers), ``False``, or a
-      callable ``(output, target) -> fraction correct``.
     """
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
-        raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")
-    if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
-        raise TypeError(f"fit: optimizer must have step() and zero_grad(), got {type(optimizer).__name__}")
-    if not callable(loss_fn):
-        raise TypeError(f"fit: loss_fn must be callable, got {type(loss_fn).__name__}")
-    regularizer = _as_regularizer(regularization)
-    stopper = early_stopping
-    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
-        stopper = EarlyStopping(patience=early_stopping)
-    elif early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
-        raise TypeError(f"fit: early_stopping must be None, an int patience or an EarlyStopping, "
-                        f"got {type(early_stopping).__name__}")
-    if stopper is not None and val_loader is None:
-        raise ValueError("fit: early_stopping monitors the validation cost: pass a val_loader")
-    if resume and checkpoint is None:
-        raise ValueError("fit: resume=True needs checkpoint=<path> to resume from")
-    callbacks = list(callbacks or [])
-
+    regularizer, stopper, metric = _checked_fit_args(
+        loss_fn, optimizer, epochs, val_loader, regularization, early_stopping, checkpoint,
+        resume, progress, metric)
     history, start = History(), 0
     if resume:
-        import os
-        if os.path.exists(checkpoint):
-            state = load(checkpoint)
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            if scheduler is not None and "scheduler" in state:
-                scheduler.load_state_dict(state["scheduler"])
-            if stopper is not None and "early_stopping" in state:
-                stopper.load_state_dict(state["early_stopping"])
-            history = History.from_dict(state["history"])
-            start = int(state["epoch"])
-            _random.set_rng_state(state["rng"])
-            if history.stopped_early:
-                return history
-    if progress not in (True, False, None, "bar", "plain"):
-        raise ValueError(f"fit: progress must be True, False, 'bar' or 'plain', got {progress!r}")
+        history, start = _resume(checkpoint, model, optimizer, scheduler, stopper)
+        if history.stopped_early:
+            return history
     tqdm = _tqdm() if progress in (True, "bar") else None
 
     for epoch in range(start + 1, epochs + 1):
         t0 = time.perf_counter()
-        model.train()
-        total_cost = total_reg = correct = 0.0
-        n, counted = 0, True
-        bar = None
-        if tqdm is not None:
-            total = len(train_loader) if hasattr(train_loader, "__len__") else None
-            bar = tqdm(total=total, desc=f"epoch {epoch}/{epochs}", leave=True, dynamic_ncols=True,
-                       file=sys.stderr, unit="batch")
-        for i, batch in enumerate(train_loader):
-            x, y = _unpack(batch)
-            optimizer.zero_grad()
-            output = model(x)
-            loss = loss_fn(output, y)
-            objective = loss
-            reg_value = 0.0
-            if regularizer is not None:
-                reg = regularizer(model)
-                objective = loss + reg
-                reg_value = float(reg.data) if isinstance(reg, Tensor) else float(reg)
-            objective.backward()
-            optimizer.step()
-            b = x.shape[0]
-            total_cost += _batch_cost(loss, loss_fn, b)
-            total_reg += reg_value * b
-            n += b
-            c = _correct(output, y, loss_fn, accuracy)
-            if c is None:
-                counted = False
-            else:
-                correct += c
-            if bar is not None:
-                if i % 10 == 0:
-                    bar.set_postfix(cost=f"{total_cost / n:.4f}", refresh=False)
-                bar.update(1)
-        if n == 0:
-            raise ValueError("fit: train_loader yielded no batches")
-        cost = total_cost / n
-        reg_mean = total_reg / n
-        if not math.isfinite(cost):
+        bar = _epoch_bar(tqdm, train_loader, epoch, epochs)
+        record = {"epoch": epoch, **train_epoch(model, train_loader, loss_fn, optimizer,
+                                                regularizer, metric, bar)}
+        if not math.isfinite(record["cost"]):
             if bar is not None:
                 bar.close()
-            raise FloatingPointError(f"fit: the cost became {cost} in epoch {epoch}: lower the "
-                                     f"learning rate or check the data")
-        record = {"epoch": epoch, "cost": cost, "regularization": reg_mean, "objective": cost + reg_mean}
-        if counted and accuracy:
-            record["train_accuracy"] = correct / n
+            raise FloatingPointError(f"fit: the cost became {record['cost']} in epoch {epoch}: "
+                                     f"lower the learning rate or check the data")
         if val_loader is not None:
-            ev = evaluate(model, val_loader, loss_fn, accuracy)
+            ev = evaluate(model, val_loader, loss_fn, metric)
             record["val_cost"] = ev.cost
             if ev.accuracy is not None:
                 record["val_accuracy"] = ev.accuracy
-        groups = getattr(optimizer, "param_groups", None)
-        if groups:
-            record["lr"] = float(groups[0]["lr"])
+        if getattr(optimizer, "param_groups", None):
+            record["lr"] = float(optimizer.param_groups[0]["lr"])
 
         if scheduler is not None:
             if type(scheduler).__name__ == "ReduceLROnPlateau":
-                scheduler.step(record.get("val_cost", cost))
+                scheduler.step(record.get("val_cost", record["cost"]))
             else:
                 scheduler.step()
         stop = False
@@ -482,14 +616,10 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regula
             history.stopped_early = stop
             if stopper is not None:
                 stopper.restore(model)                    # the best epoch's parameters
-        if bar is not None:
-            bar.set_postfix_str(_format_record(record).split("  ", 1)[1].rsplit("  (", 1)[0], refresh=True)
-            bar.close()
-        elif progress:
-            print(_format_record(record), flush=True)
+        _log_epoch(record, bar, progress)
         if checkpoint is not None:
             save(_checkpoint_state(model, optimizer, scheduler, stopper, epoch, history), checkpoint)
-        for cb in callbacks:
+        for cb in callbacks or ():
             if cb(epoch, record, model) is True:
                 stop = True
         if stop:

@@ -26,7 +26,7 @@ from rosenblatt.models import LeNet5  # noqa: E402
 
 
 def _blas_one_thread():
-    from rosenblatt.backend import blas_threads
+    from rosenblatt.kernels.cpu.threads import blas_threads
     return blas_threads(1)
 
 

@@ -7,7 +7,8 @@ import pytest
 import rosenblatt as rb
 from rosenblatt import training
 from rosenblatt.models import MLP
-from rosenblatt.training import EarlyStopping, History, L1, L2, clone_state, evaluate, fit
+from rosenblatt.training import (EarlyStopping, History, L1, L2, StepBudget, accuracy,
+                                 binary_accuracy, clone_state, evaluate, fit, train_steps)
 from rosenblatt.utils.data import DataLoader, TensorDataset
 
 
@@ -33,7 +34,8 @@ def test_history_cost_objective_accuracy():
     model = MLP([6, 16, 3])
     opt = rb.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     h = fit(model, _loader(X, y), rb.nn.CrossEntropyLoss(), opt, epochs=5,
-            val_loader=_loader(X[:50], y[:50], shuffle=False), regularization=0.01, progress=False)
+            val_loader=_loader(X[:50], y[:50], shuffle=False), regularization=0.01, progress=False,
+            metric="accuracy")
     assert isinstance(h, History) and len(h) == 5 and h.epoch == [1, 2, 3, 4, 5]
     for key in ("cost", "objective", "regularization", "train_accuracy", "val_cost", "val_accuracy", "lr"):
         assert len(h[key]) == 5, key
@@ -53,7 +55,7 @@ def test_cost_is_mean_per_sample_loss():
     lam = 0.05
     h = fit(model, _loader(X, y), rb.nn.CrossEntropyLoss(), rb.optim.SGD(model.parameters(), lr=0.0),
             epochs=1, regularization=lam, progress=False)
-    ev = evaluate(model, _loader(X, y, shuffle=False), rb.nn.CrossEntropyLoss())
+    ev = evaluate(model, _loader(X, y, shuffle=False), rb.nn.CrossEntropyLoss(), metric="accuracy")
     with rb.no_grad():
         logits = model(rb.tensor(X)).data
     expected = _log_softmax_ce(logits.astype(np.float64), y)
@@ -79,6 +81,96 @@ def test_evaluate_eval_mode_no_grad_and_functional_loss():
     assert all(p.grad is None for p in model.parameters())
     assert a.n == 40 and a.losses.shape == (40,)
     assert evaluate(model, _loader(X, y, 16, False)).cost != evaluate(model, _loader(X, y, 16, False)).cost
+
+
+def test_metric_none_is_the_default():
+    # No accuracy unless asked for: nothing is guessed from the loss function.
+    X, y = _data(40)
+    model = MLP([6, 3])
+    h = fit(model, _loader(X, y), rb.nn.CrossEntropyLoss(), rb.optim.SGD(model.parameters(), lr=0.1), 2,
+            val_loader=_loader(X, y, shuffle=False), progress=False)
+    assert "train_accuracy" not in h.keys() and "val_accuracy" not in h.keys()
+    assert evaluate(model, _loader(X, y, shuffle=False), rb.nn.CrossEntropyLoss()).accuracy is None
+
+
+def test_metric_accuracy_explicit():
+    X, y = _data(60)
+    model = MLP([6, 8, 3])
+    h = fit(model, _loader(X, y), rb.nn.CrossEntropyLoss(), rb.optim.SGD(model.parameters(), lr=0.0), 1,
+            val_loader=_loader(X, y, 16, False), metric="accuracy", progress=False)
+    with rb.no_grad():
+        expected = float(np.mean(model(rb.tensor(X)).data.argmax(1) == y))
+    assert h.train_accuracy[0] == pytest.approx(expected)        # lr=0: the same weights all epoch
+    assert h.val_accuracy[0] == pytest.approx(expected)
+    scores = rb.tensor(np.eye(3, dtype=np.float32))               # predicts 0, 1, 2
+    assert accuracy(scores, rb.tensor(np.array([0, 2, 2]))) == (pytest.approx(2.0), 3)
+    # targets equal to the loss's ignore_index are not scored; a sequence scores its fraction
+    assert accuracy(scores, rb.tensor(np.array([0, 2, -100])), ignore_index=-100) == (pytest.approx(1.0), 3)
+    seq = rb.tensor(np.eye(3, dtype=np.float32)[None].repeat(2, 0))        # (N=2, C=3, T=3)
+    assert accuracy(seq, rb.tensor(np.array([[0, 1, 2], [0, 0, 0]]))) == (pytest.approx(1 + 1 / 3), 2)
+    ev = evaluate(model, _loader(X, y, 16, False), rb.nn.CrossEntropyLoss(ignore_index=int(y[0])),
+                  metric="accuracy")
+    with rb.no_grad():
+        pred = model(rb.tensor(X)).data.argmax(1)
+    keep = y != y[0]
+    assert ev.accuracy == pytest.approx(np.sum((pred == y) & keep) / len(y))
+    with pytest.raises(ValueError, match="class scores"):
+        fit(model, _loader(X, X[:, :3]), rb.nn.MSELoss(), rb.optim.SGD(model.parameters(), lr=0.0), 1,
+            metric="accuracy", progress=False)
+
+
+def test_metric_binary_accuracy():
+    out = rb.tensor(np.array([[0.9], [0.2], [0.6], [0.4]], np.float32))
+    tgt = rb.tensor(np.array([[1.0], [0.0], [0.0], [0.0]], np.float32))
+    assert binary_accuracy(out, tgt) == (pytest.approx(3.0), 4)
+    assert binary_accuracy(out - 0.5, tgt, threshold=0.0) == (pytest.approx(3.0), 4)   # logits
+    g = np.random.default_rng(0)
+    X = g.standard_normal((40, 4)).astype(np.float32)
+    y = (X[:, :1] > 0).astype(np.float32)
+    model = rb.nn.Sequential(rb.nn.Linear(4, 1), rb.nn.Sigmoid())
+    h = fit(model, _loader(X, y), rb.nn.BCELoss(), rb.optim.SGD(model.parameters(), lr=0.5), 3,
+            metric="binary_accuracy", progress=False)
+    assert len(h.train_accuracy) == 3 and all(0 <= a <= 1 for a in h.train_accuracy)
+
+
+def test_metric_callable_pair_or_fraction():
+    X, y = _data(50)
+    model = MLP([6, 3])
+    calls = []
+
+    def pair(output, target):                    # (correct, count): every sample "correct"
+        calls.append(output.shape[0])
+        return output.shape[0], output.shape[0]
+
+    h = fit(model, _loader(X, y, 16), rb.nn.CrossEntropyLoss(), rb.optim.SGD(model.parameters(), lr=0.1), 2,
+            val_loader=_loader(X, y, 25, False), metric=pair, progress=False)
+    assert h.train_accuracy == [1.0, 1.0] and h.val_accuracy == [1.0, 1.0]
+    assert calls[:6] == [16, 16, 16, 2, 25, 25] and sum(calls) == 2 * (50 + 50)
+    # a fraction is weighted by the batch size: 1.0 on the batches of 16, 0.0 on the last one (2)
+    ev = evaluate(model, _loader(X, y, 16, False), metric=lambda out, t: float(out.shape[0] == 16))
+    assert ev.accuracy == pytest.approx(48 / 50) and np.isnan(ev.cost) and ev.n == 50
+    with pytest.raises(ValueError, match="metric"):
+        fit(model, _loader(X, y), rb.nn.CrossEntropyLoss(), rb.optim.SGD(model.parameters(), lr=0.1), 1,
+            metric="auto", progress=False)
+    with pytest.raises(TypeError, match="metric"):
+        evaluate(model, _loader(X, y), metric=True)
+
+
+def test_train_steps_budget_and_reports():
+    seen = []
+    budget = StepBudget(max_steps=7)
+    stopped = train_steps(lambda b: float(b), range(1, 100), budget,
+                          report=lambda step, mean: seen.append((step, mean)),
+                          report_when=lambda step, done: step % 3 == 0 or done)
+    assert stopped and budget.steps == 7
+    assert seen == [(3, 2.0), (6, 5.0), (7, 7.0)]            # mean losses since the last report
+    # running out of batches is not a stop; a budget counts across calls
+    assert train_steps(lambda b: 0.0, range(2), StepBudget(max_steps=5)) is False
+    assert train_steps(lambda b: 0.0, range(10), budget) is True and budget.steps == 8
+    # a report returning True stops the loop
+    assert train_steps(lambda b: 1.0, range(10), StepBudget(), report=lambda s, m: s == 4,
+                       report_when=lambda s, done: True) is True
+    assert StepBudget(time_limit=-1.0).spent and not StepBudget().spent
 
 
 def test_l2_regularization_matches_weight_decay():

@@ -5,8 +5,7 @@ e.g. an RNN unrolled over thousands of steps).  Gradients arriving at a node
 from several consumers are summed before the node's ``backward`` runs, so a
 non-leaf used twice (``b = a + a``) is handled, and hooks see the total.
 """
-import numpy as np
-
+from .. import backend
 from .grad_mode import no_grad
 
 _FREED_MSG = ("Trying to backward through the graph a second time (or directly access saved "
@@ -83,7 +82,8 @@ def run_backward(tensors, grad_tensors, retain_graph=False, inputs=None):
                 continue
             meta = node._out_meta
             if meta is not None:
-                grads = [np.zeros(s, d) if g is None else g for g, (s, d) in zip(grads, meta)]
+                # An output that received no gradient gets zeros (backward takes one per output).
+                grads = [backend.xp.zeros(s, d) if g is None else g for g, (s, d) in zip(grads, meta)]
             if node._hooks:
                 for idx, hooks in node._hooks.items():
                     for hook in hooks:

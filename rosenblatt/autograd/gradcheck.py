@@ -1,6 +1,4 @@
 """``autograd.grad`` and the finite-difference ``gradcheck``."""
-import numpy as np
-
 from .. import backend
 from . import engine
 from .tensor import Tensor
@@ -25,7 +23,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if out.numel() != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; got an "
                                    f"output of shape {tuple(out.shape)}: pass grad_outputs=")
-            seeds.append(np.ones(out.shape, out.dtype))
+            seeds.append(backend.get_array_module(out.data).ones(out.shape, out.dtype))
         else:
             seeds.append(g.data if isinstance(g, Tensor) else backend.as_array(g, out.dtype))
     for x in inputs:
@@ -41,7 +39,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             result.append(None)
         else:
             if g.shape != x.shape:
-                g = np.broadcast_to(g, x.shape).copy()
+                g = backend.get_array_module(g).broadcast_to(g, x.shape).copy()
             result.append(Tensor._make(g.astype(x.dtype, copy=False), None, 0))
     return tuple(result)
 
@@ -63,19 +61,20 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     diff = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     if not diff:
         raise ValueError("gradcheck: no input requires grad")
+    xp = backend.get_array_module(*[x.data for x in diff])
     for x in diff:
-        if x.dtype != np.float64:
+        if x.dtype != xp.float64:
             raise TypeError(f"gradcheck: inputs must be float64 for a meaningful check, got {x.dtype}; "
                             f"use .double()")
     for x in diff:
-        # Perturbed in place through a flat view (np.ascontiguousarray would turn 0-d into 1-d).
+        # Perturbed in place through a flat view (ascontiguousarray would turn 0-d into 1-d).
         if not (x.data.flags.c_contiguous and x.data.flags.writeable):
             x.data = x.data.copy()
-    rng = np.random.default_rng(seed)
+    rng = xp.random.default_rng(seed)
 
     def outputs():
         return [o for o in _as_tuple(fn(*inputs)) if isinstance(o, Tensor) and
-                np.issubdtype(o.dtype, np.floating)]
+                backend.is_floating(o.dtype)]
 
     outs = outputs()
     vs = [rng.standard_normal(o.shape) for o in outs]
@@ -98,7 +97,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             x.data = orig - eps * u
             minus = [o.data.copy() for o in outputs()]
             x.data = orig
-            total += sum(float(np.sum(v * (p - m))) for v, p, m in zip(vlist, plus, minus)) / (2 * eps)
+            total += sum(float(xp.sum(v * (p - m))) for v, p, m in zip(vlist, plus, minus)) / (2 * eps)
         return total
 
     def fail(msg):
@@ -111,7 +110,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             us = [rng.standard_normal(x.shape) for x in diff]
             vs = [rng.standard_normal(o.shape) for o in outs]
             g = analytic_vjp(vs)
-            a = sum(float(np.sum(gi.data * u)) for gi, u in zip(g, us) if gi is not None)
+            a = sum(float(xp.sum(gi.data * u)) for gi, u in zip(g, us) if gi is not None)
             n = numeric_jvp(us, vs)
             if not abs(a - n) <= atol + rtol * abs(n):
                 return fail(f"directional derivative: analytical {a!r} vs numerical {n!r}")
@@ -126,24 +125,24 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         for j in range(x.numel()):
             orig = flat[j]
             flat[j] = orig + eps
-            plus = np.concatenate([o.data.reshape(-1) for o in outputs()])
+            plus = xp.concatenate([o.data.reshape(-1) for o in outputs()])
             flat[j] = orig - eps
-            minus = np.concatenate([o.data.reshape(-1) for o in outputs()])
+            minus = xp.concatenate([o.data.reshape(-1) for o in outputs()])
             flat[j] = orig
             cols.append((plus - minus) / (2 * eps))
-        numeric.append(np.stack(cols, axis=1) if cols else np.zeros((n_out, 0)))
+        numeric.append(xp.stack(cols, axis=1) if cols else xp.zeros((n_out, 0)))
     row = 0
     for oi, o in enumerate(outs):
         for k in range(o.numel()):
-            vlist = [np.zeros(p.shape) for p in outs]
+            vlist = [xp.zeros(p.shape) for p in outs]
             vlist[oi].reshape(-1)[k] = 1.0
             g = analytic_vjp(vlist)
             for xi, x in enumerate(diff):
-                a = np.zeros(x.numel()) if g[xi] is None else g[xi].data.reshape(-1)
+                a = xp.zeros(x.numel()) if g[xi] is None else g[xi].data.reshape(-1)
                 n = numeric[xi][row]
-                bad = np.abs(a - n) > atol + rtol * np.abs(n)
+                bad = xp.abs(a - n) > atol + rtol * xp.abs(n)
                 if bad.any():
-                    j = int(np.argmax(bad))
+                    j = int(xp.argmax(bad))
                     return fail(f"output {oi} element {k}, input {xi} element {j}: "
                                 f"analytical {a[j]!r} vs numerical {n[j]!r}")
             row += 1

@@ -3,14 +3,15 @@
 The methods here are thin: each forwards to an op in :mod:`rosenblatt.functional`,
 where the op's forward and backward live side by side.
 """
-import numpy as np
+import numbers
 
 from .. import backend
 from . import engine, grad_mode
 from .function import Function
 
-_ndarray = np.ndarray
-_asarray = np.asarray
+# Taken from the backend once: ``Tensor._make`` runs for every op's output.
+_array_type = backend.xp.ndarray
+_asarray = backend.xp.asarray
 
 
 class Tensor:
@@ -40,7 +41,7 @@ class Tensor:
     def _make(cls, data, grad_fn, idx):
         """Fast constructor used by ``Function.apply`` (no dtype conversion)."""
         t = object.__new__(cls)
-        t.data = data if type(data) is _ndarray else _asarray(data)
+        t.data = data if type(data) is _array_type else _asarray(data)
         t.grad = None
         t.grad_fn = grad_fn
         t._out_idx = idx
@@ -143,19 +144,19 @@ class Tensor:
         return F.cast(self, dtype)
 
     def float(self):
-        return F.cast(self, np.float32)
+        return F.cast(self, backend.xp.float32)
 
     def double(self):
-        return F.cast(self, np.float64)
+        return F.cast(self, backend.xp.float64)
 
     def long(self):
-        return F.cast(self, np.int64)
+        return F.cast(self, backend.xp.int64)
 
     def int(self):
-        return F.cast(self, np.int32)
+        return F.cast(self, backend.xp.int32)
 
     def bool(self):
-        return F.cast(self, np.bool_)
+        return F.cast(self, backend.xp.bool_)
 
     def cpu(self):
         return self
@@ -215,7 +216,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
                                    f"tensor has shape {tuple(self.data.shape)}: pass gradient=")
-            g = np.ones(self.data.shape, self.data.dtype)
+            g = backend.get_array_module(self.data).ones(self.data.shape, self.data.dtype)
         else:
             g = gradient.data if isinstance(gradient, Tensor) else backend.as_array(gradient, self.data.dtype)
             if g.shape != self.data.shape:
@@ -227,7 +228,7 @@ class Tensor:
         if g.dtype != self.data.dtype:
             g = g.astype(self.data.dtype)
         if g.shape != self.data.shape:
-            g = np.broadcast_to(g, self.data.shape).copy()
+            g = backend.get_array_module(g).broadcast_to(g, self.data.shape).copy()
         if self.grad is None:
             self.grad = Tensor._make(g, None, 0)
         else:
@@ -236,10 +237,11 @@ class Tensor:
 
     # -- representation -------------------------------------------------------
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(",
+        xp = backend.get_array_module(self.data)
+        body = xp.array2string(self.data, separator=", ", precision=4, prefix="tensor(",
                                threshold=1000, edgeitems=3)
         extra = []
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+        if self.data.dtype not in (xp.float32, xp.int64, xp.bool_):
             extra.append(f"dtype=rosenblatt.{self.data.dtype}")
         if self.grad_fn is not None:
             extra.append(f"grad_fn=<{self.grad_fn.name()}>")
@@ -308,7 +310,8 @@ class Tensor:
         if self.data.flags.writeable:
             self.data[...] = value
         else:
-            self.data = np.array(np.broadcast_to(value, self.data.shape), dtype=self.data.dtype)
+            xp = backend.get_array_module(self.data)
+            self.data = xp.array(xp.broadcast_to(value, self.data.shape), dtype=self.data.dtype)
         return self
 
     def add_(self, other, alpha=1):
@@ -326,16 +329,17 @@ class Tensor:
         return self._inplace(self.data / _raw(other))
 
     def clamp_(self, min=None, max=None):
-        return self._inplace(np.clip(self.data, min, max))
+        return self._inplace(backend.get_array_module(self.data).clip(self.data, min, max))
 
     def copy_(self, src):
         src = _raw(src)
+        xp = backend.get_array_module(self.data)
         try:
-            ok = np.broadcast_shapes(np.shape(src), self.data.shape) == self.data.shape
+            ok = xp.broadcast_shapes(xp.shape(src), self.data.shape) == self.data.shape
         except ValueError:
             ok = False
         if not ok:
-            raise RuntimeError(f"copy_: source of shape {tuple(np.shape(src))} cannot be broadcast "
+            raise RuntimeError(f"copy_: source of shape {tuple(xp.shape(src))} cannot be broadcast "
                                f"to the destination shape {tuple(self.data.shape)}")
         return self._inplace(src)
 
@@ -360,7 +364,7 @@ def _raw(x):
 
 def _check_dim(dim, ndim, name="dim"):
     n = max(ndim, 1)
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
         raise TypeError(f"{name} must be an int, got {type(dim).__name__}")
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected {name} to be in range of "

@@ -220,9 +220,11 @@ def train(args):
     history = fit(model, _loader(X_train, y_train, args.batch_size, True), rb.nn.CrossEntropyLoss(), optimizer,
                   args.epochs, val_loader=val_loader, regularization=args.l2 or None, scheduler=scheduler,
                   early_stopping=args.patience, checkpoint=os.path.join(out, "checkpoint.npz"),
-                  resume=args.resume, progress={"bar": True, "plain": "plain", "none": False}[args.progress])
+                  resume=args.resume, progress={"bar": True, "plain": "plain", "none": False}[args.progress],
+                  metric="accuracy")
     seconds = time.perf_counter() - t0
-    result = evaluate_model(model, _loader(X_test, y_test, 512, False), rb.nn.CrossEntropyLoss())
+    result = evaluate_model(model, _loader(X_test, y_test, 512, False), rb.nn.CrossEntropyLoss(),
+                            metric="accuracy")
     print(f"test accuracy: {result.accuracy:.4f} ({result.n} samples, test cost {result.cost:.4f}, "
           f"{seconds:.1f}s training)", flush=True)
 
@@ -265,6 +267,7 @@ def evaluate(args):
     model.load_state_dict(state["model"])
     _, _, X_test, y_test = load_arrays(dataset, args.data_dir)
     X_test, y_test = prepare(config, X_test, y_test)
-    result = evaluate_model(model, _loader(X_test, y_test, args.batch_size, False), rb.nn.CrossEntropyLoss())
+    result = evaluate_model(model, _loader(X_test, y_test, args.batch_size, False), rb.nn.CrossEntropyLoss(),
+                            metric="accuracy")
     print(f"test accuracy: {result.accuracy:.4f} ({result.n} samples, test cost {result.cost:.4f})", flush=True)
     return 0

@@ -7,9 +7,8 @@ the graph.  ``softmax``/``log_softmax`` subtract the row maximum first, so
 logits of +-1e4 stay finite.
 """
 import math
+import numbers
 import warnings
-
-import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
@@ -28,7 +27,7 @@ def _check_tensor(x, fn, name="input"):
 
 def _sigmoid(x):
     """Logistic function, overflow-free (via tanh)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    return 0.5 * (1.0 + backend.get_array_module(x).tanh(0.5 * x))
 
 
 # -- erf (needed by the exact GELU; NumPy has none) ---------------------------------------
@@ -43,49 +42,54 @@ _CF_DEPTH = 60
 
 def erf_array(x):
     """The error function of a float array (float64-accurate, ~1e-13)."""
-    x = np.asarray(x)
-    dt = x.dtype if backend.is_floating(x.dtype) else np.dtype(np.float64)
-    xd = x.astype(np.float64)
-    out = np.empty_like(xd)
-    ax = np.abs(xd)
+    xp = backend.get_array_module(x)
+    x = xp.asarray(x)
+    dt = x.dtype if backend.is_floating(x.dtype) else xp.dtype(xp.float64)
+    xd = x.astype(xp.float64)
+    out = xp.empty_like(xd)
+    ax = xp.abs(xd)
     small = ax < 3.0
     if small.any():
         xs = xd[small]
         z = xs * xs
-        acc = np.full_like(xs, _SERIES_C[-1])
+        acc = xp.full_like(xs, _SERIES_C[-1])
         for c in _SERIES_C[-2::-1]:
             acc = acc * z + c
         out[small] = (2.0 / math.sqrt(math.pi)) * xs * acc
     big = ~small
     if big.any():
         xb = ax[big]
-        frac = np.zeros_like(xb)
+        frac = xp.zeros_like(xb)
         for k in range(_CF_DEPTH, 0, -1):
             frac = (k / 2.0) / (xb + frac)
-        erfc = np.exp(-xb * xb) / math.sqrt(math.pi) / (xb + frac)
-        out[big] = np.sign(xd[big]) * (1.0 - erfc)
+        erfc = xp.exp(-xb * xb) / math.sqrt(math.pi) / (xb + frac)
+        out[big] = xp.sign(xd[big]) * (1.0 - erfc)
     return out.astype(dt, copy=False)
 
 
 # -- pointwise activations ------------------------------------------------------------------
 class LeakyReLU(Function):
     def forward(self, x, negative_slope):
+        xp = backend.get_array_module(x)
         self.pos = x > 0
         self.slope = negative_slope
-        return np.where(self.pos, x, x * negative_slope)
+        return xp.where(self.pos, x, x * negative_slope)
 
     def backward(self, g):
-        return np.where(self.pos, g, g * self.slope), None
+        xp = backend.get_array_module(g)
+        return xp.where(self.pos, g, g * self.slope), None
 
 
 class ELU(Function):
     def forward(self, x, alpha):
+        xp = backend.get_array_module(x)
         self.x, self.alpha = x, alpha
-        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         x = self.x
-        return np.where(x > 0, g, g * (self.alpha * np.exp(np.minimum(x, 0)))), None
+        return xp.where(x > 0, g, g * (self.alpha * xp.exp(xp.minimum(x, 0)))), None
 
 
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
@@ -95,20 +99,22 @@ _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 class GELU(Function):
     def forward(self, x, approximate):
+        xp = backend.get_array_module(x)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
-            self.t = np.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
+            self.t = xp.tanh(_SQRT_2_PI * (x + 0.044715 * x * x * x))
             return 0.5 * x * (1.0 + self.t)
         self.cdf = 0.5 * (1.0 + erf_array(x * _INV_SQRT2))
         return x * self.cdf
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         x = self.x
         if self.approximate == "tanh":
             t = self.t
             dinner = _SQRT_2_PI * (1.0 + 3 * 0.044715 * x * x)
             return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner), None
-        pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
         return g * (self.cdf + x * pdf), None
 
 
@@ -125,25 +131,29 @@ class SiLU(Function):
 
 class Softplus(Function):
     def forward(self, x, beta, threshold):
+        xp = backend.get_array_module(x)
         bx = x * beta
         self.lin = bx > threshold
         self.bx = bx
-        out = np.logaddexp(np.zeros((), x.dtype), bx)
+        out = xp.logaddexp(xp.zeros((), x.dtype), bx)
         if beta != 1:
             out = out / beta
-        return np.where(self.lin, x, out).astype(x.dtype, copy=False)
+        return xp.where(self.lin, x, out).astype(x.dtype, copy=False)
 
     def backward(self, g):
-        return np.where(self.lin, g, g * _sigmoid(self.bx)), None, None
+        xp = backend.get_array_module(g)
+        return xp.where(self.lin, g, g * _sigmoid(self.bx)), None, None
 
 
 class Hardtanh(Function):
     def forward(self, x, min_val, max_val):
+        xp = backend.get_array_module(x)
         self.inside = (x > min_val) & (x < max_val)
-        return np.clip(x, min_val, max_val)
+        return xp.clip(x, min_val, max_val)
 
     def backward(self, g):
-        return np.where(self.inside, g, np.zeros((), g.dtype)), None, None
+        xp = backend.get_array_module(g)
+        return xp.where(self.inside, g, xp.zeros((), g.dtype)), None, None
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -192,8 +202,9 @@ def logsigmoid(input):
 
 class LogSigmoid(Function):
     def forward(self, x):
+        xp = backend.get_array_module(x)
         self.x = x
-        return -np.logaddexp(np.zeros((), x.dtype), -x)
+        return -xp.logaddexp(xp.zeros((), x.dtype), -x)
 
     def backward(self, g):
         return g * _sigmoid(-self.x)
@@ -206,7 +217,7 @@ def _softmax_dim(input, dim, fn):
                       f"Change the call to include dim=X as an argument.", stacklevel=3)
         dim = 0 if input.ndim in (0, 1, 3) else 1
     n = max(input.ndim, 1)
-    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
         raise TypeError(f"{fn}(): dim must be an int, got {type(dim).__name__}")
     if not -n <= dim < n:
         raise IndexError(f"{fn}(): Dimension out of range (expected to be in range of "
@@ -216,40 +227,44 @@ def _softmax_dim(input, dim, fn):
 
 class Softmax(Function):
     def forward(self, x, dim):
+        xp = backend.get_array_module(x)
         if x.ndim == 0:
-            self.out = np.ones_like(x)
+            self.out = xp.ones_like(x)
             self.dim = None
             return self.out
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
         e /= e.sum(axis=dim, keepdims=True)
         self.out, self.dim = e, dim
         return e
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         y = self.out
         if self.dim is None:
-            return np.zeros_like(g), None
+            return xp.zeros_like(g), None
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True)), None
 
 
 class LogSoftmax(Function):
     def forward(self, x, dim):
+        xp = backend.get_array_module(x)
         if x.ndim == 0:
-            self.out, self.dim = np.zeros_like(x), None
+            self.out, self.dim = xp.zeros_like(x), None
             return self.out
         shifted = x - x.max(axis=dim, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         self.out, self.dim = out, dim
         return out
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         if self.dim is None:
-            return np.zeros_like(g), None
-        return g - np.exp(self.out) * g.sum(axis=self.dim, keepdims=True), None
+            return xp.zeros_like(g), None
+        return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True), None
 
 
 def _cast_for(input, dtype):
-    if dtype is not None and input.dtype != np.dtype(dtype):
+    if dtype is not None and input.dtype != backend.xp.dtype(dtype):
         from . import cast
         return cast(input, dtype)
     return input

@@ -3,18 +3,18 @@
 Broadcasting copies an input along new or size-1 axes, so its gradient is the
 sum of the output gradient over those axes (:func:`unbroadcast`).
 """
-import numpy as np
-
 from .. import backend
-from ..kernels.cpu import buffers as _buffers  # TRANSIENT
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..kernels.cpu.threads import note_blas
 
 __all__ = ["add", "sub", "rsub", "mul", "div", "rdiv", "true_divide", "neg", "pow", "rpow",
            "matmul", "mm", "bmm", "floor_divide", "remainder", "unbroadcast"]
 
-_f64 = np.dtype(np.float64)
+_f64 = backend.xp.dtype(backend.xp.float64)
+_f32 = backend.xp.dtype(backend.xp.float32)
+# Type tests on the hot path of every binary op: the backend's array and scalar types.
+_array_type = backend.xp.ndarray
+_scalar_type = backend.xp.generic
 
 
 def unbroadcast(g, shape):
@@ -39,28 +39,17 @@ def _broadcast_error(a, b, err):
                         f"(each dimension must match or be 1, aligned from the right)")
 
 
-_ndarray = np.ndarray
-
-
-def _cached_out(a, b):
-    """An output array from the buffer cache for ``ufunc(a, b)`` when the result is a large
-    float array of the shape, dtype and memory order of one operand (an array with a
-    scalar, or two arrays where one broadcasts into the other), else None (NumPy allocates:
-    large fresh arrays fault their pages in, on every training step)."""
-    for x, y in ((a, b), (b, a)):
-        if type(x) is _ndarray and x.dtype.kind == "f" and x.nbytes >= _buffers.CACHE_MIN_BYTES:
-            ys = _shape(y)
-            if len(ys) <= x.ndim and all(m == 1 or m == n for m, n in zip(ys[::-1], x.shape[::-1])):
-                return backend.empty_like(x) if np.result_type(a, b) == x.dtype else None
-    return None
+def _ufunc(ufunc, a, b):
+    return ufunc(a, b)
 
 
 def _binary(ufunc, a, b):
+    """``ufunc(a, b)`` with PyTorch's result dtype and error messages (every binary op and
+    its backward come here).  Large operands go through the "binary_ufunc" kernel, which may
+    write the result into a recycled buffer; small ones skip the dispatch, the common case."""
     try:
-        # Small operands skip the cache at this first test (every binary op comes here).
-        if (type(a) is _ndarray and a.size > 4096) or (type(b) is _ndarray and b.size > 4096):
-            out = _cached_out(a, b)
-            out = ufunc(a, b) if out is None else ufunc(a, b, out=out)
+        if (type(a) is _array_type and a.size > 4096) or (type(b) is _array_type and b.size > 4096):
+            out = backend.dispatch("binary_ufunc", _ufunc, ufunc, a, b)
         else:
             out = ufunc(a, b)
     except ValueError as err:
@@ -70,8 +59,8 @@ def _binary(ufunc, a, b):
                         f"{_describe(a)} and {_describe(b)}") from None
     # PyTorch: int tensor (op) Python float -> float32, not NumPy's float64.
     if out.dtype is _f64 and not (getattr(a, "dtype", None) is _f64 or getattr(b, "dtype", None) is _f64) \
-            and (isinstance(a, np.ndarray) or isinstance(b, np.ndarray)):
-        out = out.astype(np.float32)
+            and (isinstance(a, _array_type) or isinstance(b, _array_type)):
+        out = out.astype(_f32)
     return out
 
 
@@ -80,10 +69,12 @@ def _describe(x):
 
 
 class Add(Function):
+    """``a + b``; each gradient is ``g`` summed back to its input's shape."""
+
     def forward(self, a, b):
         if self.needs_input_grad[0] or self.needs_input_grad[1]:
             self.sa, self.sb = _shape(a), _shape(b)
-        return _binary(np.add, a, b)
+        return _binary(backend.get_array_module(a, b).add, a, b)
 
     def backward(self, g):
         na, nb = self.needs_input_grad
@@ -92,10 +83,12 @@ class Add(Function):
 
 
 class Sub(Function):
+    """``a - b``; gradients ``g`` and ``-g``, summed back to each input's shape."""
+
     def forward(self, a, b):
         if self.needs_input_grad[0] or self.needs_input_grad[1]:
             self.sa, self.sb = _shape(a), _shape(b)
-        return _binary(np.subtract, a, b)
+        return _binary(backend.get_array_module(a, b).subtract, a, b)
 
     def backward(self, g):
         na, nb = self.needs_input_grad
@@ -104,25 +97,30 @@ class Sub(Function):
 
 
 class Mul(Function):
+    """``a * b``; d/da = ``g * b``, d/db = ``g * a`` (each saved only if the other needs it)."""
+
     def forward(self, a, b):
         na, nb = self.needs_input_grad
         if na or nb:
             self.a = a if nb else None
             self.b = b if na else None
             self.sa, self.sb = _shape(a), _shape(b)
-        return _binary(np.multiply, a, b)
+        return _binary(backend.get_array_module(a, b).multiply, a, b)
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        return (unbroadcast(_binary(np.multiply, g, self.b), self.sa) if na else None,
-                unbroadcast(_binary(np.multiply, g, self.a), self.sb) if nb else None)
+        mul = backend.get_array_module(g).multiply
+        return (unbroadcast(_binary(mul, g, self.b), self.sa) if na else None,
+                unbroadcast(_binary(mul, g, self.a), self.sb) if nb else None)
 
 
 class Div(Function):
+    """``a / b`` (integer inputs give float32); d/da = ``g / b``, d/db = ``-g * out / b``."""
+
     def forward(self, a, b):
-        out = _binary(np.true_divide, a, b)
-        if not np.issubdtype(out.dtype, np.floating):
-            out = out.astype(np.float32)
+        out = _binary(backend.get_array_module(a, b).true_divide, a, b)
+        if not backend.is_floating(out.dtype):
+            out = out.astype(_f32)
         self.b, self.out = b, out
         self.sa, self.sb = _shape(a), _shape(b)
         return out
@@ -136,22 +134,24 @@ class Div(Function):
 
 class Neg(Function):
     def forward(self, a):
-        return np.negative(a)
+        return backend.get_array_module(a).negative(a)
 
     def backward(self, g):
         return -g
 
 
 class Pow(Function):
-    """``a ** b`` for a tensor or scalar exponent ``b``."""
+    """``a ** b`` for a tensor or scalar exponent ``b``: d/da = ``g * b * a**(b-1)``,
+    d/db = ``g * out * log(a)``."""
 
     def forward(self, a, b):
-        out = _binary(np.power, a, b)
+        out = _binary(backend.get_array_module(a, b).power, a, b)
         self.a, self.b, self.out = a, b, out
         self.sa, self.sb = _shape(a), _shape(b)
         return out
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         na, nb = self.needs_input_grad
         a, b = self.a, self.b
         ga = gb = None
@@ -159,11 +159,11 @@ class Pow(Function):
             if isinstance(b, (int, float)) and b == 2:
                 ga = g * (2 * a)
             else:
-                ga = unbroadcast(g * b * np.power(a, b - 1), self.sa)
+                ga = unbroadcast(g * b * xp.power(a, b - 1), self.sa)
         if nb:
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with xp.errstate(divide="ignore", invalid="ignore"):
                 # PyTorch's convention: d(0**b)/db = 0 where a == 0 and b >= 0.
-                loga = np.where(a == 0, 0.0, np.log(np.where(a == 0, 1, a))).astype(self.out.dtype)
+                loga = xp.where(a == 0, 0.0, xp.log(xp.where(a == 0, 1, a))).astype(self.out.dtype)
             gb = unbroadcast(g * self.out * loga, self.sb)
         return ga, gb
 
@@ -179,13 +179,15 @@ def _mat_error(a, b):
 
 
 class MatMul(Function):
+    """``a @ b`` (1-D, 2-D or batched): d/da = ``g @ b^T``, d/db = ``a^T @ g``, with batch
+    dimensions summed back where they were broadcast."""
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
                                f"{tuple(a.shape)} and {tuple(b.shape)}")
-        note_blas(a.size // max(1, a.shape[-1]), b.shape[-1] if b.ndim > 1 else 1, a.shape[-1])
         try:
-            out = np.matmul(a, b)
+            out = backend.get_array_module(a, b).matmul(a, b)
         except ValueError:
             raise _mat_error(a, b) from None
         self.a, self.b = a, b
@@ -194,7 +196,6 @@ class MatMul(Function):
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
-        note_blas(a.size // max(1, a.shape[-1]), b.shape[-1] if b.ndim > 1 else 1, a.shape[-1])
         if a.ndim == 2 and b.ndim == 2:
             return (g @ b.T if na else None), (a.T @ g if nb else None)
         # Promote 1-D operands as matmul does, then undo it on the gradients.
@@ -207,14 +208,14 @@ class MatMul(Function):
             g2 = g2[..., None, :]
         ga = gb = None
         if na:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+            ga = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
         if nb:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(b.shape)
+            gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
         return ga, gb
 
 
 def _tensor_or_scalar(x, name):
-    if isinstance(x, (Tensor, int, float, np.ndarray, np.generic)):
+    if isinstance(x, (Tensor, int, float, _array_type, _scalar_type)):
         return x
     raise TypeError(f"{name} must be a Tensor or a number, got {type(x).__name__}")
 
@@ -245,11 +246,12 @@ def div(input, other, rounding_mode=None):
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
             raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-        fn = np.floor if rounding_mode == "floor" else np.trunc
         a = input.data if isinstance(input, Tensor) else input
         b = other.data if isinstance(other, Tensor) else other
-        out = fn(np.true_divide(a, b))
-        dt = np.result_type(a, b) if not np.issubdtype(np.result_type(a, b), np.floating) else out.dtype
+        xp = backend.get_array_module(a, b)
+        fn = xp.floor if rounding_mode == "floor" else xp.trunc
+        out = fn(xp.true_divide(a, b))
+        dt = xp.result_type(a, b) if not backend.is_floating(xp.result_type(a, b)) else out.dtype
         return Tensor._make(out.astype(dt), None, 0)
     return Div.apply(input, other)
 
@@ -281,28 +283,28 @@ def matmul(input, other):
         input = Tensor(input)
     if not isinstance(other, Tensor):
         other = Tensor(other)
-    return MatMul.apply(input, other)
+    return backend.dispatch("matmul", MatMul.apply, input, other)
 
 
 def mm(input, mat2):
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: both arguments must be 2-D, got shapes {tuple(input.shape)} "
                            f"and {tuple(mat2.shape)}")
-    return MatMul.apply(input, mat2)
+    return backend.dispatch("matmul", MatMul.apply, input, mat2)
 
 
 def bmm(input, mat2):
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"bmm: expected 3-D tensors with equal batch size, got shapes "
                            f"{tuple(input.shape)} and {tuple(mat2.shape)}")
-    return MatMul.apply(input, mat2)
+    return backend.dispatch("matmul", MatMul.apply, input, mat2)
 
 
 def floor_divide(input, other):
     """``input // other`` (no gradient, as in PyTorch)."""
     a = input.data if isinstance(input, Tensor) else input
     b = other.data if isinstance(other, Tensor) else other
-    return Tensor._make(np.floor_divide(a, b), None, 0)
+    return Tensor._make(backend.get_array_module(a, b).floor_divide(a, b), None, 0)
 
 
 def remainder(input, other):

@@ -3,8 +3,6 @@
 Masks come from the one seeded generator (:func:`rosenblatt.random.default_generator`),
 so the same seed gives the same mask.
 """
-import numpy as np
-
 from .. import backend
 from .. import random as _random
 from ..autograd.function import Function
@@ -13,34 +11,38 @@ from .arithmetic import _binary
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "alpha_dropout"]
 
+_number_types = (int, float, backend.xp.floating, backend.xp.integer)
+
 
 class _MaskMul(Function):
     """``x * mask`` with a constant (already scaled) mask that broadcasts over ``x``."""
 
     def forward(self, x, mask):
         self.mask = mask
-        return _binary(np.multiply, x, mask)
+        return _binary(backend.get_array_module(x).multiply, x, mask)
 
     def backward(self, g):
-        return _binary(np.multiply, g, self.mask), None
+        return _binary(backend.get_array_module(g).multiply, g, self.mask), None
 
 
 def _check(input, p, fn):
     if not isinstance(input, Tensor):
         raise TypeError(f"{fn}(): argument 'input' must be a Tensor, got {type(input).__name__}")
-    if not isinstance(p, (int, float, np.floating, np.integer)) or isinstance(p, bool) or not 0 <= p <= 1:
+    if not isinstance(p, _number_types) or isinstance(p, bool) or not 0 <= p <= 1:
         raise ValueError(f"{fn}: dropout probability has to be between 0 and 1, but got {p}")
     if not backend.is_floating(input.dtype):
         raise TypeError(f"{fn}: input must be a floating point Tensor, got {input.dtype}")
 
 
 def _mask(shape, p, dtype):
+    xp = backend.xp                 # the module of new data (the generator's)
     if p == 1:
-        return np.zeros(shape, dtype)
-    # Buffers from the cache: fresh arrays of this size would fault their pages in each step.
-    u = _random.default_generator().random(dtype=np.float32, out=backend.empty(shape, np.float32))
-    keep = np.greater_equal(u, np.float32(p), out=backend.empty(shape, bool))   # P(keep) = 1 - p
-    return np.multiply(keep, dtype.type(1.0 / (1.0 - p)), out=backend.empty(shape, dtype))
+        return xp.zeros(shape, dtype)
+    # Built in the backend's buffers (the CPU cache in fast mode: fresh arrays of this size
+    # would fault their pages in on every step).
+    u = _random.default_generator().random(dtype=xp.float32, out=backend.empty(shape, xp.float32))
+    keep = xp.greater_equal(u, xp.float32(p), out=backend.empty(shape, bool))   # P(keep) = 1 - p
+    return xp.multiply(keep, dtype.type(1.0 / (1.0 - p)), out=backend.empty(shape, dtype))
 
 
 def _apply(input, p, training, mask_shape, fn):
@@ -85,7 +87,7 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     if not training or p == 0:
         return input
     if p == 1:
-        return _MaskMul.apply(input, np.zeros(input.shape, input.dtype))
+        return _MaskMul.apply(input, backend.xp.zeros(input.shape, input.dtype))
     alpha_p = -1.7580993408473766            # -scale * alpha of SELU
     keep = _random.default_generator().random(input.shape) >= p
     a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5

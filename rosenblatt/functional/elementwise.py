@@ -7,11 +7,9 @@ floor, ...) keep the input dtype.  Rounding ops (floor/ceil/round/trunc) and sig
 have a zero gradient, as in PyTorch.
 """
 import math
-
-import numpy as np
+import numbers
 
 from .. import backend
-from ..kernels.cpu import buffers as _buffers  # TRANSIENT
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from .arithmetic import _broadcast_error, unbroadcast
@@ -21,7 +19,11 @@ __all__ = ["exp", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "abs", "sign
            "square", "reciprocal", "exp2", "expm1", "floor", "ceil", "round", "trunc", "cast",
            "clone"]
 
-_f32 = np.dtype(np.float32)
+_f32 = backend.xp.dtype(backend.xp.float32)
+_f64 = backend.xp.dtype(backend.xp.float64)
+# Types that count as numbers and arrays in argument checks (Python's and the backend's).
+_array_type = backend.xp.ndarray
+_number_types = (bool, int, float, backend.xp.integer, backend.xp.floating)
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
@@ -40,17 +42,18 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
-def _quiet():
+def _quiet(xp):
     # PyTorch returns inf/nan silently (log(0), 1/0, exp(1e4)); NumPy would warn.
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    return xp.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
 # --- exponentials and logarithms ---------------------------------------------------
 
 class Exp(Function):
     def forward(self, a):
-        with _quiet():
-            out = np.exp(_float(a))
+        xp = backend.get_array_module(a)
+        with _quiet(xp):
+            out = xp.exp(_float(a))
         self.out = out
         return out
 
@@ -60,120 +63,130 @@ class Exp(Function):
 
 class Exp2(Function):
     def forward(self, a):
-        with _quiet():
-            out = np.exp2(_float(a))
+        xp = backend.get_array_module(a)
+        with _quiet(xp):
+            out = xp.exp2(_float(a))
         self.out = out
         return out
 
     def backward(self, g):
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return g * self.out * _LN2
 
 
 class Expm1(Function):
     def forward(self, a):
-        with _quiet():
-            out = np.expm1(_float(a))
+        xp = backend.get_array_module(a)
+        with _quiet(xp):
+            out = xp.expm1(_float(a))
         self.out = out
         return out
 
     def backward(self, g):
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return g * (self.out + 1)
 
 
 class Log(Function):
     def forward(self, a):
+        xp = backend.get_array_module(a)
         a = _float(a)
         self.a = a
-        with _quiet():
-            return np.log(a)
+        with _quiet(xp):
+            return xp.log(a)
 
     def backward(self, g):
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return g / self.a
 
 
 class Log1p(Function):
     def forward(self, a):
+        xp = backend.get_array_module(a)
         a = _float(a)
         self.a = a
-        with _quiet():
-            return np.log1p(a)
+        with _quiet(xp):
+            return xp.log1p(a)
 
     def backward(self, g):
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return g / (self.a + 1)
 
 
 class Log2(Function):
     def forward(self, a):
+        xp = backend.get_array_module(a)
         a = _float(a)
         self.a = a
-        with _quiet():
-            return np.log2(a)
+        with _quiet(xp):
+            return xp.log2(a)
 
     def backward(self, g):
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return g / (self.a * _LN2)
 
 
 class Log10(Function):
     def forward(self, a):
+        xp = backend.get_array_module(a)
         a = _float(a)
         self.a = a
-        with _quiet():
-            return np.log10(a)
+        with _quiet(xp):
+            return xp.log10(a)
 
     def backward(self, g):
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return g / (self.a * _LN10)
 
 
 class Sqrt(Function):
     def forward(self, a):
-        with _quiet():
-            out = np.sqrt(_float(a))
+        xp = backend.get_array_module(a)
+        with _quiet(xp):
+            out = xp.sqrt(_float(a))
         self.out = out
         return out
 
     def backward(self, g):
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return g / (2 * self.out)
 
 
 class Rsqrt(Function):
     def forward(self, a):
+        xp = backend.get_array_module(a)
         a = _float(a)
-        with _quiet():
-            out = 1 / np.sqrt(a)
+        with _quiet(xp):
+            out = 1 / xp.sqrt(a)
         self.out = out
         return out.astype(a.dtype, copy=False)
 
     def backward(self, g):
         o = self.out
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return g * (-0.5 * o * o * o)
 
 
 class Reciprocal(Function):
     def forward(self, a):
+        xp = backend.get_array_module(a)
         a = _float(a)
-        with _quiet():
-            out = np.divide(1, a, out=backend.empty_like(a))    # 2x faster than np.reciprocal
+        with _quiet(xp):
+            # 1 / a rather than xp.reciprocal: the same bits, and NumPy's divide is 2x faster.
+            out = xp.divide(1, a, out=backend.empty_like(a))
         self.out = out
         return out
 
     def backward(self, g):
         o = self.out
-        with _quiet():
+        with _quiet(backend.get_array_module(g)):
             return -g * o * o
 
 
 class Square(Function):
     def forward(self, a):
         self.a = a
-        return np.square(a)
+        return backend.get_array_module(a).square(a)
 
     def backward(self, g):
         return g * (2 * self.a)
@@ -184,46 +197,46 @@ class Square(Function):
 class Abs(Function):
     def forward(self, a):
         self.a = a
-        return np.abs(a)
+        return backend.get_array_module(a).abs(a)
 
     def backward(self, g):
-        return g * np.sign(self.a)
+        return g * backend.get_array_module(g).sign(self.a)
 
 
 class _ZeroGrad(Function):
     """Piecewise-constant ops: PyTorch defines their gradient as zero everywhere."""
-    ufunc = None
+    ufunc = None        # the array module's function of that name
 
     def forward(self, a):
         if a.dtype.kind in "iub" and type(self) is not Sign:
             return a.copy()
-        return type(self).ufunc(a)
+        return getattr(backend.get_array_module(a), type(self).ufunc)(a)
 
     def backward(self, g):
-        return np.zeros_like(g)
+        return backend.get_array_module(g).zeros_like(g)
 
 
 class Sign(_ZeroGrad):
-    ufunc = staticmethod(np.sign)
+    ufunc = "sign"
 
 
 class Floor(_ZeroGrad):
-    ufunc = staticmethod(np.floor)
+    ufunc = "floor"
 
 
 class Ceil(_ZeroGrad):
-    ufunc = staticmethod(np.ceil)
+    ufunc = "ceil"
 
 
 class Trunc(_ZeroGrad):
-    ufunc = staticmethod(np.trunc)
+    ufunc = "trunc"
 
 
 class Round(_ZeroGrad):
     def forward(self, a, decimals=0):
         if decimals == 0 and a.dtype.kind in "iub":
             return a.copy()
-        return np.round(a, decimals)   # half to even, like torch.round
+        return backend.get_array_module(a).round(a, decimals)   # half to even, like torch.round
 
 
 # --- trigonometric / hyperbolic ----------------------------------------------------
@@ -232,25 +245,25 @@ class Sin(Function):
     def forward(self, a):
         a = _float(a)
         self.a = a
-        return np.sin(a)
+        return backend.get_array_module(a).sin(a)
 
     def backward(self, g):
-        return g * np.cos(self.a)
+        return g * backend.get_array_module(g).cos(self.a)
 
 
 class Cos(Function):
     def forward(self, a):
         a = _float(a)
         self.a = a
-        return np.cos(a)
+        return backend.get_array_module(a).cos(a)
 
     def backward(self, g):
-        return g * -np.sin(self.a)
+        return g * -backend.get_array_module(g).sin(self.a)
 
 
 class Tan(Function):
     def forward(self, a):
-        out = np.tan(_float(a))
+        out = backend.get_array_module(a).tan(_float(a))
         self.out = out
         return out
 
@@ -261,16 +274,18 @@ class Tan(Function):
 
 class Tanh(Function):
     def forward(self, a):
+        xp = backend.get_array_module(a)
         a = _float(a)
-        out = np.tanh(a, out=backend.empty_like(a))
+        out = xp.tanh(a, out=backend.empty_like(a))
         self.out = out
         return out
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         o = self.out
-        d = np.multiply(o, o, out=backend.empty_like(o))   # one temporary, updated in place
-        np.subtract(1, d, out=d)
-        np.multiply(d, g, out=d)
+        d = xp.multiply(o, o, out=backend.empty_like(o))   # one temporary, updated in place
+        xp.subtract(1, d, out=d)
+        xp.multiply(d, g, out=d)
         return d
 
 
@@ -285,48 +300,40 @@ class Sigmoid(Function):
     """
 
     def forward(self, a):
+        xp = backend.get_array_module(a)
         if a.dtype.kind != "f":
             a = a.astype(_f32)
-        out = np.negative(a, out=backend.empty_like(a))
-        with np.errstate(over="ignore"):
-            np.exp(out, out=out)
-        np.add(out, 1, out=out)
-        np.divide(1, out, out=out)          # = reciprocal, bit for bit; 2x faster than np.reciprocal
+        out = xp.negative(a, out=backend.empty_like(a))
+        with xp.errstate(over="ignore"):
+            xp.exp(out, out=out)
+        xp.add(out, 1, out=out)
+        xp.divide(1, out, out=out)          # = reciprocal, bit for bit; 2x faster than xp.reciprocal
         self.out = out
         return out
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         o = self.out
-        d = np.subtract(1, o, out=backend.empty_like(o))   # one temporary, updated in place
-        np.multiply(d, o, out=d)
-        np.multiply(d, g, out=d)
+        d = xp.subtract(1, o, out=backend.empty_like(o))   # one temporary, updated in place
+        xp.multiply(d, o, out=d)
+        xp.multiply(d, g, out=d)
         return d
 
 
-def _max0(x, out):
-    """``out = max(0, x)``; contiguous operands meet an array of zeros rather than a scalar
-    (NumPy's scalar-operand maximum is ~3x slower: see ``_buffers.zeros_operand``).  Zero
-    comes first: NumPy's maximum of two equal values returns the second, so -0.0 stays
-    -0.0 as in PyTorch's relu."""
-    if x.strides == out.strides:
-        xf, of = _buffers.flat_view(x), _buffers.flat_view(out)
-        if xf is not None and of is not None:
-            np.maximum(_buffers.zeros_operand(xf.size, x.dtype), xf, out=of)
-            return
-    np.maximum(x.dtype.type(0), x, out=out)
-
-
 class ReLU(Function):
+    """``max(x, 0)``; the gradient is ``g`` where the output is positive, else 0.
+
+    Zero is the first operand: maximum of two equal values returns the second, so -0.0
+    stays -0.0 as in PyTorch; a NaN input gives NaN (maximum propagates NaNs) and no gradient.
+    """
+
     def forward(self, a):
-        out = backend.empty_like(a)
-        _max0(a, out)
+        out = backend.get_array_module(a).maximum(a.dtype.type(0), a)
         self.out = out
         return out
 
     def backward(self, g):
-        o = self.out
-        return np.multiply(g, np.greater(o, 0, out=backend.empty_like(o, bool)),
-                           out=backend.empty_like(g))
+        return g * (self.out > 0)
 
 
 # --- clamp, maximum, minimum, where --------------------------------------------------
@@ -342,21 +349,22 @@ class Clamp(Function):
     """``min(max(x, lo), hi)`` where ``lo``/``hi`` are scalars, arrays, or None."""
 
     def forward(self, a, lo, hi):
+        xp = backend.get_array_module(a)
         out = a
         if lo is not None:
-            out = _bcast(np.maximum, out, lo)
+            out = _bcast(xp.maximum, out, lo)
         if hi is not None:
-            out = _bcast(np.minimum, out, hi)
+            out = _bcast(xp.minimum, out, hi)
         if out is a:
             out = a.copy()
-        if a.dtype.kind in "iub" and out.dtype == np.float64 and not any(
-                isinstance(v, np.ndarray) and v.dtype == np.float64 for v in (lo, hi)):
+        if a.dtype.kind in "iub" and out.dtype == _f64 and not any(
+                isinstance(v, _array_type) and v.dtype == _f64 for v in (lo, hi)):
             out = out.astype(_f32)     # int tensor clamped by a Python float -> float32
         self.a, self.lo, self.hi = a, lo, hi
         return out
 
     def backward(self, g):
-        # Masks multiply the gradient (branch-free; np.where is ~20x slower on random masks).
+        # Masks multiply the gradient (branch-free; a where() is ~20x slower on random masks).
         na, nlo, nhi = self.needs_input_grad
         a, lo, hi = self.a, self.lo, self.hi
         ga = glo = ghi = None
@@ -382,10 +390,10 @@ class Clamp(Function):
 
 class _MaxMin(Function):
     """``maximum``/``minimum``; on ties each input gets half the gradient (as torch)."""
-    pick = None     # np.maximum / np.minimum
+    pick = None     # "maximum" / "minimum"
 
     def forward(self, a, b):
-        out = _bcast(type(self).pick, a, b)
+        out = _bcast(getattr(backend.get_array_module(a, b), type(self).pick), a, b)
         self.a, self.b = a, b
         return out
 
@@ -394,7 +402,7 @@ class _MaxMin(Function):
         # (a NaN compares neither way, so both sides get the gradient).
         na, nb = self.needs_input_grad
         a, b = self.a, self.b
-        a_loses, b_loses = (a < b, a > b) if type(self).pick is np.maximum else (a > b, a < b)
+        a_loses, b_loses = (a < b, a > b) if type(self).pick == "maximum" else (a > b, a < b)
         half = (a == b) * 0.5
         ga = gb = None
         if na:
@@ -405,11 +413,11 @@ class _MaxMin(Function):
 
 
 class Maximum(_MaxMin):
-    pick = staticmethod(np.maximum)
+    pick = "maximum"
 
 
 class Minimum(_MaxMin):
-    pick = staticmethod(np.minimum)
+    pick = "minimum"
 
 
 class Where(Function):
@@ -422,7 +430,7 @@ class Where(Function):
     def backward(self, g):
         na, nb = self.needs_input_grad[1:]
         c = self.cond
-        # g * mask rather than np.where(mask, g, 0): ~20x faster on random masks (no
+        # g * mask rather than where(mask, g, 0): ~20x faster on random masks (no
         # branches); the two differ only where the incoming gradient is itself inf/nan.
         ga = unbroadcast(g * c, self.sa) if na else None
         gb = unbroadcast(g * ~c, self.sb) if nb else None
@@ -431,14 +439,14 @@ class Where(Function):
 
 def _where3(cond, a, b):
     try:
-        out = np.where(cond, a, b)
+        out = backend.get_array_module(cond).where(cond, a, b)
     except ValueError:
         shapes = ", ".join(str(tuple(_shape(x))) for x in (cond, a, b))
         raise RuntimeError(f"where: condition, input and other of shapes {shapes} cannot be "
                            f"broadcast together") from None
     # Tensor with a Python float: keep the tensor's dtype (int tensor -> float32).
-    if out.dtype == np.float64 and not any(isinstance(x, np.ndarray) and x.dtype == np.float64
-                                           for x in (a, b)):
+    if out.dtype == _f64 and not any(isinstance(x, _array_type) and x.dtype == _f64
+                                     for x in (a, b)):
         out = out.astype(_f32)
     return out
 
@@ -546,7 +554,7 @@ def trunc(input):
 
 def round(input, decimals=0):
     _check(input, "round")
-    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+    if not isinstance(decimals, numbers.Integral) or isinstance(decimals, bool):
         raise TypeError(f"round(): argument 'decimals' must be int, not {type(decimals).__name__}")
     return Round.apply(input, decimals=int(decimals))
 
@@ -576,18 +584,18 @@ def sigmoid(input):
 
 def relu(input, inplace=False):
     """``max(x, 0)``; ``inplace`` is accepted for API parity but the op is out of place."""
-    if getattr(input, "dtype", None) == np.bool_:
+    if getattr(input, "dtype", None) == backend.xp.bool_:
         raise RuntimeError("relu(): input must be a number tensor, got dtype bool (PyTorch "
                            "refuses it too); convert it first, e.g. input.float()")
-    return ReLU.apply(input)
+    return backend.dispatch("relu", ReLU.apply, input)
 
 
 def _bound(v, name):
     if v is None or isinstance(v, Tensor):
         return v
-    if isinstance(v, (bool, int, float, np.integer, np.floating)):
+    if isinstance(v, _number_types):
         return v
-    if isinstance(v, np.ndarray):
+    if isinstance(v, _array_type):
         return Tensor._make(v, None, 0)
     raise TypeError(f"clamp(): argument '{name}' must be a number, a Tensor or None, "
                     f"not {type(v).__name__}")
@@ -607,7 +615,7 @@ clip = clamp
 def _operand(x, fname, name):
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (bool, int, float, np.integer, np.floating, np.ndarray)):
+    if isinstance(x, _number_types + (_array_type,)):
         return Tensor._make(backend.as_array(x), None, 0)
     raise TypeError(f"{fname}(): argument '{name}' must be a Tensor or a number, "
                     f"not {type(x).__name__}")
@@ -632,15 +640,16 @@ def where(condition, input=None, other=None):
     if not isinstance(condition, Tensor):
         raise TypeError(f"where(): argument 'condition' must be a bool Tensor, "
                         f"not {type(condition).__name__}")
-    if condition.dtype != np.bool_:
+    if condition.dtype != backend.xp.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype}")
     if input is None and other is None:
-        return tuple(Tensor._make(i.astype(np.int64), None, 0) for i in np.nonzero(condition.data))
+        xp = backend.get_array_module(condition.data)
+        return tuple(Tensor._make(i.astype(xp.int64), None, 0) for i in xp.nonzero(condition.data))
     if input is None or other is None:
         raise TypeError("where(): pass both 'input' and 'other' (or neither)")
     for v, name in ((input, "input"), (other, "other")):
-        if not isinstance(v, (Tensor, bool, int, float, np.integer, np.floating)):
+        if not isinstance(v, (Tensor,) + _number_types):
             raise TypeError(f"where(): argument '{name}' must be a Tensor or a number, "
                             f"not {type(v).__name__}")
     return Where.apply(condition.data, input, other)
@@ -654,7 +663,7 @@ def cast(input, dtype):
     """
     _check(input, "cast")
     try:
-        dtype = np.dtype(dtype)
+        dtype = backend.xp.dtype(dtype)
     except TypeError:
         raise TypeError(f"cast(): 'dtype' must be a dtype (e.g. rosenblatt.float32), "
                         f"got {dtype!r}") from None

@@ -4,20 +4,20 @@ Basic keys (ints, slices, None, Ellipsis) select a view; the gradient is the
 upstream gradient written into zeros at that view.  Advanced keys (integer
 arrays/lists/tensors, boolean masks) may pick an element several times, so the
 gradient must *accumulate*: ``x[[0, 0]]`` sends twice the gradient to ``x[0]``.
-``np.add.at`` does that but slowly, so the common cases take faster routes:
+NumPy's ``add.at`` does that but slowly, so the common cases take faster routes:
 
 * one integer index along one axis (``x[idx]``, ``x[:, idx]``, ``index_select``,
   embeddings): unique indices are assigned directly; repeated ones are summed
-  per index after a sort with ``np.add.reduceat`` (``np.bincount`` for 1-d);
+  per index after a sort with ``add.reduceat`` (``bincount`` for 1-d);
 * a single boolean mask: no element repeats, so a plain assignment;
 * anything else: the linear position of every selected element is found by
-  indexing an ``arange`` with the same key, then summed with ``np.bincount``
-  (``np.add.at`` only for very large tensors).
+  indexing an ``arange`` with the same key, then summed with ``bincount``
+  (``add.at`` only for very large tensors).
 """
 import math
+import numbers
 
-import numpy as np
-
+from .. import backend
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _check_dim
@@ -27,6 +27,8 @@ __all__ = ["index", "index_put_", "index_put", "gather", "index_select", "masked
            "masked_fill_", "take_along_dim"]
 
 _BINCOUNT_LIMIT = 1 << 25   # above this many elements, the arange trick costs too much memory
+_i64 = backend.xp.dtype(backend.xp.int64)
+_i32 = backend.xp.dtype(backend.xp.int32)
 
 
 # --- keys ----------------------------------------------------------------------------------
@@ -35,12 +37,13 @@ def _index_array(x, what="index"):
     """An index given as a Tensor/ndarray/list -> an int or bool ndarray (checked dtype)."""
     if isinstance(x, Tensor):
         arr = x.data
-    elif isinstance(x, np.ndarray):
+    elif backend.is_array(x):
         arr = x
     else:  # list
+        xp = backend.xp
         try:
-            arr = np.asarray([v.data if isinstance(v, Tensor) else v for v in x]) if x else \
-                np.zeros(0, np.int64)
+            arr = xp.asarray([v.data if isinstance(v, Tensor) else v for v in x]) if x else \
+                xp.zeros(0, _i64)
         except ValueError:
             raise IndexError(f"{what}: a ragged list {x!r} cannot be used as an index") from None
     if arr.dtype.kind not in "iub":
@@ -63,16 +66,16 @@ def _normalize_key(key):
         elif isinstance(k, bool):
             out.append(k)
             advanced = True
-        elif isinstance(k, (int, np.integer)):
+        elif isinstance(k, (int, numbers.Integral)):
             out.append(int(k))
-        elif isinstance(k, (Tensor, np.ndarray, list)):
+        elif isinstance(k, (Tensor, list)) or backend.is_array(k):
             arr = _index_array(k)
             if arr.ndim == 0 and arr.dtype.kind in "iu":
                 out.append(int(arr))
             else:
                 out.append(arr)
                 advanced = True
-        elif isinstance(k, float) or (isinstance(k, np.generic) and k.dtype.kind == "f"):
+        elif isinstance(k, (float, backend.xp.floating)):
             raise IndexError(f"tensors used as indices must be long, int or bool tensors; got the "
                              f"float {k!r} as an index")
         else:
@@ -88,7 +91,7 @@ def _index_error(err, key, shape):
 def _show(key):
     parts = []
     for k in key:
-        if isinstance(k, np.ndarray):
+        if backend.is_array(k):
             parts.append(f"{k.dtype} array of shape {k.shape}")
         elif isinstance(k, slice):
             parts.append(":" if k == slice(None) else f"{k.start}:{k.stop}" + (f":{k.step}" if k.step else ""))
@@ -110,23 +113,24 @@ def _scatter_add_axis(g, idx, shape, axis):
     post = math.prod(shape[axis + 1:])
     idx = idx.reshape(-1)
     m = idx.size
-    out = np.zeros((pre, n, post), g.dtype)
+    xp = backend.get_array_module(g)
+    out = xp.zeros((pre, n, post), g.dtype)
     if m == 0 or out.size == 0:
         return out.reshape(shape)
-    idx = idx.astype(np.intp, copy=False)
+    idx = idx.astype(xp.intp, copy=False)
     if (idx < 0).any():
-        idx = np.where(idx < 0, idx + n, idx)
+        idx = xp.where(idx < 0, idx + n, idx)
     g3 = g.reshape(pre, m, post)
     if pre == 1 and post == 1:
-        return np.bincount(idx, weights=g3.reshape(-1), minlength=n).astype(g.dtype).reshape(shape)
-    order = np.argsort(idx, kind="stable")
+        return xp.bincount(idx, weights=g3.reshape(-1), minlength=n).astype(g.dtype).reshape(shape)
+    order = xp.argsort(idx, kind="stable")
     s = idx[order]
     change = s[1:] != s[:-1]
     if change.all():                       # no repeats: a plain assignment
         out[:, idx, :] = g3
     else:
-        starts = np.flatnonzero(np.concatenate(([True], change)))
-        out[:, s[starts], :] = np.add.reduceat(g3[:, order, :], starts, axis=1)
+        starts = xp.flatnonzero(xp.concatenate(([True], change)))
+        out[:, s[starts], :] = xp.add.reduceat(g3[:, order, :], starts, axis=1)
     return out.reshape(shape)
 
 
@@ -134,7 +138,7 @@ def _single_axis(key, ndim):
     """If ``key`` is one integer array plus only ``:``/``...``, return (axis, array), else None."""
     arr_pos = None
     for i, k in enumerate(key):
-        if isinstance(k, np.ndarray):
+        if backend.is_array(k):
             if arr_pos is not None or k.dtype.kind == "b":
                 return None
             arr_pos = i
@@ -150,8 +154,8 @@ def _single_axis(key, ndim):
 
 
 def _only_one_mask(key):
-    arrays = [k for k in key if isinstance(k, np.ndarray) or isinstance(k, bool)]
-    return len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and arrays[0].dtype.kind == "b"
+    arrays = [k for k in key if backend.is_array(k) or isinstance(k, bool)]
+    return len(arrays) == 1 and backend.is_array(arrays[0]) and arrays[0].dtype.kind == "b"
 
 
 def _scatter_add_key(g, key, shape):
@@ -159,16 +163,17 @@ def _scatter_add_key(g, key, shape):
     single = _single_axis(key, len(shape))
     if single is not None:
         return _scatter_add_axis(g, single[1], shape, single[0])
-    out = np.zeros(shape, g.dtype)
+    xp = backend.get_array_module(g)
+    out = xp.zeros(shape, g.dtype)
     if _only_one_mask(key):
         out[key] = g
         return out
     size = out.size
     if size <= _BINCOUNT_LIMIT:
-        lin = np.arange(size, dtype=np.int32 if size < 2 ** 31 else np.int64).reshape(shape)[key]
-        return np.bincount(lin.reshape(-1), weights=g.reshape(-1), minlength=size) \
+        lin = xp.arange(size, dtype=xp.int32 if size < 2 ** 31 else xp.int64).reshape(shape)[key]
+        return xp.bincount(lin.reshape(-1), weights=g.reshape(-1), minlength=size) \
             .astype(g.dtype).reshape(shape)
-    np.add.at(out, key, g)
+    xp.add.at(out, key, g)
     return out
 
 
@@ -185,7 +190,7 @@ class BasicIndex(Function):
             raise _index_error(err, key, a.shape) from None
 
     def backward(self, g):
-        ga = np.zeros(self.in_shape, g.dtype)
+        ga = backend.get_array_module(g).zeros(self.in_shape, g.dtype)
         ga[self.key] = g
         return ga
 
@@ -213,17 +218,18 @@ class IndexPut(Function):
     """Out-of-place ``a[key] = v`` (or ``+=`` with ``accumulate``), differentiable in both."""
 
     def forward(self, a, v, key, accumulate):
-        self.key, self.vshape, self.acc = key, np.shape(v), accumulate
+        xp = backend.get_array_module(a)
+        self.key, self.vshape, self.acc = key, xp.shape(v), accumulate
         out = a.copy()
         try:
             if accumulate:
-                np.add.at(out, key, v)
+                xp.add.at(out, key, v)
             else:
                 out[key] = v
         except IndexError as err:
             raise _index_error(err, key, a.shape) from None
         except ValueError:
-            raise _value_shape_error(np.shape(v), a, key) from None
+            raise _value_shape_error(xp.shape(v), a, key) from None
         return out
 
     def backward(self, g):
@@ -265,8 +271,9 @@ def index_put_(input, key, value, accumulate=False):
     key, _ = _normalize_key(key)
     if isinstance(value, Tensor):
         v = value.data
-    elif isinstance(value, (int, float, bool, np.generic, np.ndarray, list, tuple)):
-        v = value = np.asarray(value) if isinstance(value, (list, tuple)) else value
+    elif isinstance(value, (int, float, bool, backend.xp.generic, list, tuple)) or \
+            backend.is_array(value):
+        v = value = backend.xp.asarray(value) if isinstance(value, (list, tuple)) else value
     else:
         raise TypeError(f"index_put_(): 'value' must be a Tensor or a number, got {type(value).__name__}")
     if grad_on and (input.grad_fn is not None or (isinstance(value, Tensor) and value.requires_grad)):
@@ -282,15 +289,16 @@ def index_put_(input, key, value, accumulate=False):
         return input
     if not input.data.flags.writeable:       # e.g. the broadcast view made by expand()
         input.data = input.data.copy()
+    xp = backend.get_array_module(input.data)
     try:
         if accumulate:
-            np.add.at(input.data, key, v)
+            xp.add.at(input.data, key, v)
         else:
             input.data[key] = v
     except IndexError as err:
         raise _index_error(err, key, input.shape) from None
     except ValueError:
-        raise _value_shape_error(np.shape(v), input.data, key) from None
+        raise _value_shape_error(xp.shape(v), input.data, key) from None
     return input
 
 
@@ -306,12 +314,11 @@ def index_put(input, indices, values, accumulate=False):
 
 def _int_index(index, fname, allow_int32=True):
     if not isinstance(index, Tensor):
-        if isinstance(index, (np.ndarray, list)):
-            index = Tensor._make(np.asarray(index), None, 0)
+        if isinstance(index, list) or backend.is_array(index):
+            index = Tensor._make(backend.xp.asarray(index), None, 0)
         else:
             raise TypeError(f"{fname}(): argument 'index' must be a Tensor, not {type(index).__name__}")
-    kinds = (np.int64, np.int32) if allow_int32 else (np.int64,)
-    if index.dtype not in [np.dtype(k) for k in kinds]:
+    if index.dtype not in ((_i64, _i32) if allow_int32 else (_i64,)):
         raise RuntimeError(f"{fname}(): expected dtype int64 for index, got {index.dtype} "
                            f"(tensors used as indices must be long)")
     return index
@@ -319,6 +326,7 @@ def _int_index(index, fname, allow_int32=True):
 
 class Gather(Function):
     def forward(self, a, index, dim):
+        xp = backend.get_array_module(a)
         n = a.shape[dim]
         bad = (index < 0) | (index >= n)
         if bad.any():
@@ -326,27 +334,28 @@ class Gather(Function):
                                f"{dim} with size {n}")
         self.sub_key = tuple(slice(None) if d == dim else slice(0, s) for d, s in enumerate(index.shape))
         self.in_shape, self.index, self.dim = a.shape, index, dim
-        return np.take_along_axis(a[self.sub_key], index, axis=dim)
+        return xp.take_along_axis(a[self.sub_key], index, axis=dim)
 
     def backward(self, g):
         dim, index = self.dim, self.index
+        xp = backend.get_array_module(g)
         sub_shape = tuple(self.in_shape[dim] if d == dim else s for d, s in enumerate(index.shape))
         if index.shape[dim] <= 1:                       # no position can be picked twice
-            gs = np.zeros(sub_shape, g.dtype)
-            np.put_along_axis(gs, index, g, axis=dim)
+            gs = xp.zeros(sub_shape, g.dtype)
+            xp.put_along_axis(gs, index, g, axis=dim)
         else:
             strides = [math.prod(sub_shape[d + 1:]) for d in range(len(sub_shape))]
-            lin = index.astype(np.int64) * strides[dim]
+            lin = index.astype(xp.int64) * strides[dim]
             for d, s in enumerate(index.shape):
                 if d != dim and s > 1:
                     shp = [1] * index.ndim
                     shp[d] = s
-                    lin = lin + (np.arange(s, dtype=np.int64) * strides[d]).reshape(shp)
-            gs = np.bincount(lin.reshape(-1), weights=g.reshape(-1), minlength=math.prod(sub_shape))
+                    lin = lin + (xp.arange(s, dtype=xp.int64) * strides[d]).reshape(shp)
+            gs = xp.bincount(lin.reshape(-1), weights=g.reshape(-1), minlength=math.prod(sub_shape))
             gs = gs.astype(g.dtype).reshape(sub_shape)
         if sub_shape == self.in_shape:
             return gs
-        ga = np.zeros(self.in_shape, g.dtype)
+        ga = xp.zeros(self.in_shape, g.dtype)
         ga[self.sub_key] = gs
         return ga
 
@@ -377,7 +386,7 @@ def take_along_dim(input, indices, dim):
 class IndexSelect(Function):
     def forward(self, a, idx, dim):
         self.in_shape, self.idx, self.dim = a.shape, idx, dim
-        return np.take(a, idx, axis=dim)
+        return backend.get_array_module(a).take(a, idx, axis=dim)
 
     def backward(self, g):
         return _scatter_add_axis(g, self.idx, self.in_shape, self.dim)
@@ -407,11 +416,11 @@ def index_select(input, dim, index):
 def _mask_value(input, mask, value, fname):
     if not isinstance(input, Tensor):
         raise TypeError(f"{fname}(): argument 'input' must be a Tensor, not {type(input).__name__}")
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
-    if m.dtype != np.bool_:
+    m = mask.data if isinstance(mask, Tensor) else backend.xp.asarray(mask)
+    if m.dtype != backend.xp.bool_:
         raise RuntimeError(f"{fname}(): only supports boolean masks, but got mask with dtype {m.dtype}")
     try:
-        ok = np.broadcast_shapes(m.shape, input.shape) == input.shape
+        ok = backend.xp.broadcast_shapes(m.shape, input.shape) == input.shape
     except ValueError:
         ok = False
     if not ok:
@@ -421,7 +430,7 @@ def _mask_value(input, mask, value, fname):
         if value.ndim != 0:
             raise RuntimeError(f"{fname}(): only supports a 0-dimensional value tensor, but got a "
                                f"tensor of shape {tuple(value.shape)}")
-    elif not isinstance(value, (int, float, bool, np.generic)):
+    elif not isinstance(value, (int, float, bool, backend.xp.generic)):
         raise TypeError(f"{fname}(): 'value' must be a number or a 0-d Tensor, "
                         f"got {type(value).__name__}")
     return m
@@ -429,13 +438,15 @@ def _mask_value(input, mask, value, fname):
 
 class MaskedFill(Function):
     def forward(self, a, mask, value):
-        self.mask, self.vshape = mask, np.shape(value)
-        return np.where(mask, np.asarray(value).astype(a.dtype), a)
+        xp = backend.get_array_module(a)
+        self.mask, self.vshape = mask, xp.shape(value)
+        return xp.where(mask, xp.asarray(value).astype(a.dtype), a)
 
     def backward(self, g):
         na, _, nv = self.needs_input_grad
-        ga = np.where(self.mask, 0, g).astype(g.dtype, copy=False) if na else None
-        gv = np.where(self.mask, g, 0).sum().astype(g.dtype).reshape(self.vshape) if nv else None
+        xp = backend.get_array_module(g)
+        ga = xp.where(self.mask, 0, g).astype(g.dtype, copy=False) if na else None
+        gv = xp.where(self.mask, g, 0).sum().astype(g.dtype).reshape(self.vshape) if nv else None
         return ga, None, gv
 
 
@@ -449,4 +460,5 @@ def masked_fill_(input, mask, value):
     """In-place :func:`masked_fill` (under ``no_grad`` for a tensor that requires grad)."""
     m = _mask_value(input, mask, value, "masked_fill_")
     v = value.data if isinstance(value, Tensor) else value
-    return input._inplace(np.where(m, np.asarray(v).astype(input.dtype), input.data))
+    xp = backend.get_array_module(input.data)
+    return input._inplace(xp.where(m, xp.asarray(v).astype(input.dtype), input.data))

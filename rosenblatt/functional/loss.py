@@ -5,7 +5,7 @@ means follow PyTorch: ``cross_entropy``/``nll_loss`` divide by the sum of the we
 of the non-ignored targets.  ``cross_entropy`` is log-softmax and NLL in a single
 node -- the hot path of every classification step.
 """
-import numpy as np
+import math
 
 from .. import backend
 from ..autograd.function import Function
@@ -48,22 +48,31 @@ def _raw(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _array(x):
+    """A Tensor's data, an array as it is, or Python data (lists, numbers) as a new array."""
+    if isinstance(x, Tensor):
+        return x.data
+    return x if backend.is_array(x) else backend.xp.asarray(x)
+
+
 def _reduce(loss, reduction):
     if reduction == "none":
         return loss
+    xp = backend.get_array_module(loss)
     s = loss.sum(dtype=loss.dtype)
     if reduction == "mean":
-        s = s / loss.size if loss.size else np.array(np.nan, loss.dtype)
-    return np.asarray(s, dtype=loss.dtype)
+        s = s / loss.size if loss.size else xp.array(xp.nan, loss.dtype)
+    return xp.asarray(s, dtype=loss.dtype)
 
 
 def _expand_grad(g, shape, n, reduction, dtype):
     """Upstream gradient of the reduced loss, as an array of the per-element shape."""
     if reduction == "none":
         return g
+    xp = backend.get_array_module(g)
     if reduction == "mean":
         g = g / n if n else g
-    return np.broadcast_to(np.asarray(g, dtype), shape)
+    return xp.broadcast_to(xp.asarray(g, dtype), shape)
 
 
 # -- regression losses ------------------------------------------------------------------------
@@ -71,8 +80,9 @@ class _PointwiseLoss(Function):
     """Base for ``loss = f(input - target)`` with broadcasting of ``target``."""
 
     def forward(self, x, t, reduction, param):
-        self.sx, self.st = x.shape, np.shape(t)
-        d = np.subtract(x, t)
+        xp = backend.get_array_module(x)
+        self.sx, self.st = x.shape, xp.shape(t)
+        d = xp.subtract(x, t)
         if d.dtype != x.dtype and backend.is_floating(x.dtype):
             d = d.astype(x.dtype)
         self.d, self.reduction, self.param = d, reduction, param
@@ -99,46 +109,53 @@ class MSE(_PointwiseLoss):
 class L1(_PointwiseLoss):
     @staticmethod
     def value(d, _):
-        return np.abs(d)
+        xp = backend.get_array_module(d)
+        return xp.abs(d)
 
     @staticmethod
     def deriv(d, _):
-        return np.sign(d)
+        xp = backend.get_array_module(d)
+        return xp.sign(d)
 
 
 class SmoothL1(_PointwiseLoss):
     @staticmethod
     def value(d, beta):
-        ad = np.abs(d)
+        xp = backend.get_array_module(d)
+        ad = xp.abs(d)
         if beta == 0:
             return ad
-        return np.where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta)
+        return xp.where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta)
 
     @staticmethod
     def deriv(d, beta):
+        xp = backend.get_array_module(d)
         if beta == 0:
-            return np.sign(d)
-        return np.where(np.abs(d) <= beta, d / beta, np.sign(d)).astype(d.dtype, copy=False)
+            return xp.sign(d)
+        return xp.where(xp.abs(d) <= beta, d / beta, xp.sign(d)).astype(d.dtype, copy=False)
 
 
 class Huber(_PointwiseLoss):
     @staticmethod
     def value(d, delta):
-        ad = np.abs(d)
-        return np.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
+        xp = backend.get_array_module(d)
+        ad = xp.abs(d)
+        return xp.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta))
 
     @staticmethod
     def deriv(d, delta):
-        return np.clip(d, -delta, delta)
+        xp = backend.get_array_module(d)
+        return xp.clip(d, -delta, delta)
 
 
 def _pointwise(cls, fn, input, target, reduction, param=None):
     _check_float(input, fn, "input")
     _check_reduction(reduction, fn)
-    ts = np.shape(_raw(target))
+    xp = backend.get_array_module(input.data)
+    ts = xp.shape(_raw(target))
     if tuple(ts) != tuple(input.shape):
         try:
-            np.broadcast_shapes(tuple(input.shape), tuple(ts))
+            xp.broadcast_shapes(tuple(input.shape), tuple(ts))
         except ValueError:
             raise RuntimeError(f"{fn}: the size of input {tuple(input.shape)} and target "
                                f"{tuple(ts)} must match (or broadcast)") from None
@@ -174,9 +191,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
 # -- binary cross-entropy ------------------------------------------------------------------------
 class BCE(Function):
     def forward(self, x, t, w, reduction):
-        with np.errstate(divide="ignore"):
-            logx = np.maximum(np.log(x), -100)
-            log1mx = np.maximum(np.log1p(-x), -100)
+        xp = backend.get_array_module(x)
+        with xp.errstate(divide="ignore"):
+            logx = xp.maximum(xp.log(x), -100)
+            log1mx = xp.maximum(xp.log1p(-x), -100)
         loss = -(t * logx + (1 - t) * log1mx)
         if w is not None:
             loss = loss * w
@@ -188,12 +206,13 @@ class BCE(Function):
     def backward(self, g):
         nx, nt = self.needs_input_grad[:2]
         x, t, w = self.x, self.t, self.w
+        xp = backend.get_array_module(x)
         ge = _expand_grad(g, x.shape, x.size, self.reduction, x.dtype)
         if w is not None:
             ge = ge * w
         gx = gt = None
         if nx:
-            gx = (ge * (x - t) / np.maximum((1 - x) * x, 1e-12)).astype(x.dtype, copy=False)
+            gx = (ge * (x - t) / xp.maximum((1 - x) * x, 1e-12)).astype(x.dtype, copy=False)
         if nt:
             gt = (ge * (self.log1mx - self.logx)).astype(x.dtype, copy=False)
         return gx, gt, None, None
@@ -202,7 +221,8 @@ class BCE(Function):
 class BCEWithLogits(Function):
     def forward(self, x, t, w, pw, reduction):
         # softplus(-x) = log(1 + exp(-x)) = max(-x, 0) + log1p(exp(-|x|))
-        sp = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+        xp = backend.get_array_module(x)
+        sp = xp.maximum(-x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
         if pw is None:
             loss = (1 - t) * x + sp
         else:
@@ -219,7 +239,7 @@ class BCEWithLogits(Function):
         if w is not None:
             ge = ge * w
         gx = gt = None
-        sig = 0.5 * (1.0 + np.tanh(0.5 * x))
+        sig = 0.5 * (1.0 + backend.get_array_module(x).tanh(0.5 * x))
         if nx:
             if pw is None:
                 gx = ge * (sig - t)
@@ -233,7 +253,7 @@ class BCEWithLogits(Function):
 
 
 def _same_shape_target(input, target, fn):
-    ts = tuple(np.shape(_raw(target)))
+    ts = tuple(backend.xp.shape(_raw(target)))
     if ts != tuple(input.shape):
         raise ValueError(f"{fn}: Target size ({ts}) must be the same as input size "
                          f"({tuple(input.shape)})")
@@ -242,9 +262,9 @@ def _same_shape_target(input, target, fn):
 def _weight_array(weight, shape, fn, name="weight"):
     if weight is None:
         return None
-    w = np.asarray(_raw(weight))
+    w = _array(weight)
     try:
-        np.broadcast_shapes(w.shape, tuple(shape))
+        backend.xp.broadcast_shapes(w.shape, tuple(shape))
     except ValueError:
         raise RuntimeError(f"{fn}: {name} of shape {w.shape} cannot be broadcast to the input "
                            f"shape {tuple(shape)}") from None
@@ -259,7 +279,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction(reduction, "binary_cross_entropy")
     _same_shape_target(input, target, "binary_cross_entropy")
     x = input.data
-    if x.size and (np.min(x) < 0 or np.max(x) > 1):
+    if x.size and (x.min() < 0 or x.max() > 1):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
                            "(use binary_cross_entropy_with_logits for raw scores)")
     w = _weight_array(weight, input.shape, "binary_cross_entropy")
@@ -285,19 +305,20 @@ def _to_rows(x):
         return x[None, :]
     if x.ndim == 2:
         return x
-    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    return backend.get_array_module(x).moveaxis(x, 1, -1).reshape(-1, x.shape[1])
 
 
 def _from_rows(rows, shape):
     if len(shape) <= 2:
         return rows.reshape(shape)
     moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
-    return np.ascontiguousarray(np.moveaxis(rows.reshape(moved), -1, 1))
+    xp = backend.get_array_module(rows)
+    return xp.ascontiguousarray(xp.moveaxis(rows.reshape(moved), -1, 1))
 
 
 def _class_targets(input, target, fn, ignore_index):
     """Validate class-index targets; return them flattened to rows (int64)."""
-    t = np.asarray(_raw(target))
+    t = _array(target)
     shape = tuple(input.shape)
     if input.ndim == 0:
         raise ValueError(f"{fn}: input must have at least 1 dimension (C,) or (N, C, ...), got a scalar")
@@ -313,7 +334,7 @@ def _class_targets(input, target, fn, ignore_index):
     if tuple(t.shape) != expected:
         raise ValueError(f"{fn}: expected target of shape {expected} for input of shape {shape} "
                          f"(class dimension 1 removed), got {tuple(t.shape)}")
-    t = t.reshape(-1).astype(np.int64, copy=False)
+    t = t.reshape(-1).astype(backend.get_array_module(t).int64, copy=False)
     C = shape[0] if input.ndim == 1 else shape[1]
     valid = t != ignore_index
     if t.size:
@@ -327,7 +348,7 @@ def _class_targets(input, target, fn, ignore_index):
 def _class_weight(weight, C, fn, dtype):
     if weight is None:
         return None
-    w = np.asarray(_raw(weight))
+    w = _array(weight)
     if w.shape != (C,):
         raise RuntimeError(f"{fn}: weight must be a 1-D tensor of {C} elements (one per class), "
                            f"got shape {w.shape}")
@@ -338,18 +359,19 @@ class CrossEntropy(Function):
     """Log-softmax over classes + weighted NLL (with label smoothing), one node."""
 
     def forward(self, x, t, valid, w, all_valid, reduction, eps):
+        xp = backend.get_array_module(x)
         shape, dtype = x.shape, x.dtype
         z = _to_rows(x)
         M, C = z.shape
-        rows = np.arange(M)
+        rows = xp.arange(M)
         m = z.max(axis=1, keepdims=True)
-        e = np.exp(z - m)
+        e = xp.exp(z - m)
         s = e.sum(axis=1, keepdims=True)
-        logs = np.log(s)
-        tc = np.where(valid, t, 0)
+        logs = xp.log(s)
+        tc = xp.where(valid, t, 0)
         # -log p[target]
         nll = (m[:, 0] + logs[:, 0]) - z[rows, tc]
-        wt = np.ones(M, dtype) if w is None else w[tc]
+        wt = xp.ones(M, dtype) if w is None else w[tc]
         if not all_valid:
             wt = wt * valid
         per = wt * nll
@@ -375,24 +397,25 @@ class CrossEntropy(Function):
             denom = None
             if reduction == "mean":
                 denom = wt.sum()
-                with np.errstate(invalid="ignore", divide="ignore"):
+                with xp.errstate(invalid="ignore", divide="ignore"):
                     out = out / denom            # all targets ignored: nan, as in PyTorch
         self.e, self.s, self.tc, self.wt, self.w = e, s, tc, wt, w
         self.valid, self.all_valid = valid, all_valid
         self.reduction, self.denom, self.eps, self.wsum, self.shape = reduction, denom, eps, wsum, shape
-        return np.asarray(out, dtype)
+        return xp.asarray(out, dtype)
 
     def backward(self, g):
         e, s, tc, wt = self.e, self.s, self.tc, self.wt
+        xp = backend.get_array_module(g)
         M, C = e.shape
         dtype = e.dtype
         if self.reduction == "none":
             gr = g.reshape(-1).astype(dtype, copy=False)
         else:
-            gr = np.asarray(g, dtype)
+            gr = xp.asarray(g, dtype)
             if self.reduction == "mean":
-                gr = gr / self.denom if self.denom else np.zeros((), dtype)
-            gr = np.full(M, gr, dtype)
+                gr = gr / self.denom if self.denom else xp.zeros((), dtype)
+            gr = xp.full(M, gr, dtype)
         eps = self.eps
         # d loss_i / d z_i = p_i * S_i - a_i with a_ic = (1-eps) wt_i [c == t_i] + eps/C w_c
         coef_t = gr * wt                       # (M,)
@@ -404,10 +427,10 @@ class CrossEntropy(Function):
                 grad -= (eps / C) * vmask[:, None]
             else:
                 grad -= (eps / C) * vmask[:, None] * self.w[None, :]
-            grad[np.arange(M), tc] -= (1 - eps) * coef_t
+            grad[xp.arange(M), tc] -= (1 - eps) * coef_t
         else:
             grad = e * (coef_t[:, None] / s)
-            grad[np.arange(M), tc] -= coef_t
+            grad[xp.arange(M), tc] -= coef_t
         return _from_rows(grad.astype(dtype, copy=False), self.shape), None, None, None, None, None, None
 
 
@@ -415,9 +438,10 @@ class SoftCrossEntropy(Function):
     """Cross-entropy against class probabilities (a float target of the input's shape)."""
 
     def forward(self, x, t, w, reduction, eps):
+        xp = backend.get_array_module(x)
         shape, dtype = x.shape, x.dtype
         z = _to_rows(x)
-        q = _to_rows(np.asarray(t, dtype))
+        q = _to_rows(xp.asarray(t, dtype))
         M, C = z.shape
         if eps:
             q = q * (1 - eps) + eps / C
@@ -425,7 +449,7 @@ class SoftCrossEntropy(Function):
             q = q * w
         m = z.max(axis=1, keepdims=True)
         sh = z - m
-        logp = sh - np.log(np.exp(sh).sum(axis=1, keepdims=True))
+        logp = sh - xp.log(xp.exp(sh).sum(axis=1, keepdims=True))
         per = -(logp * q).sum(axis=1)
         if reduction == "none":
             out = per.reshape((shape[0],) + shape[2:] if x.ndim > 1 else ())
@@ -434,20 +458,21 @@ class SoftCrossEntropy(Function):
             if reduction == "mean":
                 out = out / M
         self.logp, self.q, self.w, self.reduction, self.eps, self.shape = logp, q, w, reduction, eps, shape
-        return np.asarray(out, dtype)
+        return xp.asarray(out, dtype)
 
     def backward(self, g):
         nx, nt = self.needs_input_grad[:2]
         logp, q = self.logp, self.q
+        xp = backend.get_array_module(g)
         M, C = logp.shape
         dtype = logp.dtype
         if self.reduction == "none":
             gr = g.reshape(-1, 1).astype(dtype, copy=False)
         else:
-            gr = np.asarray(g / M if self.reduction == "mean" else g, dtype)
+            gr = xp.asarray(g / M if self.reduction == "mean" else g, dtype)
         gx = gt = None
         if nx:
-            p = np.exp(logp)
+            p = xp.exp(logp)
             gx = _from_rows((gr * (p * q.sum(axis=1, keepdims=True) - q)).astype(dtype), self.shape)
         if nt:
             gq = -logp * gr
@@ -476,7 +501,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     C = input.shape[0] if input.ndim == 1 else input.shape[1]
     w = _class_weight(weight, C, fn, input.dtype)
-    t_raw = np.asarray(_raw(target))
+    t_raw = _array(target)
     if t_raw.dtype.kind == "f" and tuple(t_raw.shape) == tuple(input.shape):
         if ignore_index >= 0:
             raise RuntimeError(f"{fn}: ignore_index is not supported for floating point target "
@@ -489,13 +514,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 class NLL(Function):
     def forward(self, x, t, valid, w, reduction):
+        xp = backend.get_array_module(x)
         shape, dtype = x.shape, x.dtype
         z = _to_rows(x)
         M = z.shape[0]
-        tc = np.where(valid, t, 0)
-        wt = np.ones(M, dtype) if w is None else w[tc]
+        tc = xp.where(valid, t, 0)
+        wt = xp.ones(M, dtype) if w is None else w[tc]
         wt = wt * valid
-        per = -wt * z[np.arange(M), tc]
+        per = -wt * z[xp.arange(M), tc]
         if reduction == "none":
             out = per.reshape((shape[0],) + shape[2:] if x.ndim > 1 else ())
             denom = None
@@ -503,23 +529,24 @@ class NLL(Function):
             out = per.sum()
             denom = wt.sum() if reduction == "mean" else None
             if denom is not None:
-                with np.errstate(invalid="ignore", divide="ignore"):
+                with xp.errstate(invalid="ignore", divide="ignore"):
                     out = out / denom
         self.tc, self.wt, self.reduction, self.denom, self.shape, self.zshape = \
             tc, wt, reduction, denom, shape, z.shape
-        return np.asarray(out, dtype)
+        return xp.asarray(out, dtype)
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         dtype = g.dtype
         M, C = self.zshape
         if self.reduction == "none":
             gr = g.reshape(-1)
         else:
             if self.reduction == "mean":
-                g = g / self.denom if self.denom else np.zeros((), dtype)
-            gr = np.full(M, g, dtype)
-        grad = np.zeros((M, C), dtype)
-        grad[np.arange(M), self.tc] = -(gr * self.wt)
+                g = g / self.denom if self.denom else xp.zeros((), dtype)
+            gr = xp.full(M, g, dtype)
+        grad = xp.zeros((M, C), dtype)
+        grad[xp.arange(M), self.tc] = -(gr * self.wt)
         return _from_rows(grad, self.shape), None, None, None, None
 
 
@@ -537,26 +564,28 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 class KLDiv(Function):
     def forward(self, x, t, reduction, log_target):
+        xp = backend.get_array_module(x)
         if log_target:
-            loss = np.exp(t) * (t - x)
+            loss = xp.exp(t) * (t - x)
         else:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                loss = np.where(t > 0, t * (np.log(np.where(t > 0, t, 1)) - x), 0)
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                loss = xp.where(t > 0, t * (xp.log(xp.where(t > 0, t, 1)) - x), 0)
         loss = loss.astype(x.dtype, copy=False)
         self.t, self.log_target, self.reduction, self.xshape = t, log_target, reduction, x.shape
         if reduction == "batchmean":
             out = loss.sum() / (x.shape[0] if x.ndim else 1)
-            return np.asarray(out, x.dtype)
+            return xp.asarray(out, x.dtype)
         return _reduce(loss, reduction)
 
     def backward(self, g):
         t = self.t
-        q = np.exp(t) if self.log_target else t
+        xp = backend.get_array_module(g)
+        q = xp.exp(t) if self.log_target else t
         if self.reduction == "batchmean":
             n = self.xshape[0] if len(self.xshape) else 1
-            ge = np.broadcast_to(g / n, self.xshape)
+            ge = xp.broadcast_to(g / n, self.xshape)
         else:
-            ge = _expand_grad(g, self.xshape, int(np.prod(self.xshape)), self.reduction, g.dtype)
+            ge = _expand_grad(g, self.xshape, math.prod(self.xshape), self.reduction, g.dtype)
         return (-ge * q).astype(g.dtype, copy=False), None, None, None
 
 

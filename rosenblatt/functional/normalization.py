@@ -4,7 +4,7 @@ Each is one ``Function`` with a hand-written backward (no intermediate graph).
 ``batch_norm`` in training mode updates the running statistics in place, with the
 unbiased batch variance, as PyTorch does.
 """
-import numpy as np
+import numbers
 
 from .. import backend
 from ..autograd.function import Function
@@ -29,6 +29,7 @@ class BatchNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * weight + bias over every axis but 1."""
 
     def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        xp = backend.get_array_module(x)
         C = x.shape[1]
         axes = (0,) + tuple(range(2, x.ndim))
         bshape = (1, C) + (1,) * (x.ndim - 2)
@@ -38,7 +39,7 @@ class BatchNorm(Function):
             mean = x.mean(axis=axes, dtype=dtype)
             xc = x - mean.reshape(bshape)
             var = (xc * xc).mean(axis=axes, dtype=dtype)
-            invstd = (1.0 / np.sqrt(var + eps)).astype(dtype, copy=False)
+            invstd = (1.0 / xp.sqrt(var + eps)).astype(dtype, copy=False)
             if running_mean is not None:
                 running_mean *= (1 - momentum)
                 running_mean += (momentum * mean).astype(running_mean.dtype, copy=False)
@@ -49,7 +50,7 @@ class BatchNorm(Function):
             xhat = xc * invstd.reshape(bshape)
         else:
             mean, var = running_mean.astype(dtype, copy=False), running_var.astype(dtype, copy=False)
-            invstd = (1.0 / np.sqrt(var + eps)).astype(dtype, copy=False)
+            invstd = (1.0 / xp.sqrt(var + eps)).astype(dtype, copy=False)
             xhat = (x - mean.reshape(bshape)) * invstd.reshape(bshape)
         self.xhat, self.invstd, self.training, self.axes, self.bshape = xhat, invstd, training, axes, bshape
         self.weight = weight
@@ -110,12 +111,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 # -- layer norm -------------------------------------------------------------------------------
 class LayerNorm(Function):
     def forward(self, x, weight, bias, k, eps):
+        xp = backend.get_array_module(x)
         axes = tuple(range(x.ndim - k, x.ndim))
         dtype = x.dtype
         mean = x.mean(axis=axes, keepdims=True, dtype=dtype)
         xc = x - mean
         var = (xc * xc).mean(axis=axes, keepdims=True, dtype=dtype)
-        invstd = (1.0 / np.sqrt(var + eps)).astype(dtype, copy=False)
+        invstd = (1.0 / xp.sqrt(var + eps)).astype(dtype, copy=False)
         xhat = xc * invstd
         self.xhat, self.invstd, self.axes, self.weight = xhat, invstd, axes, weight
         out = xhat if weight is None else xhat * weight
@@ -144,7 +146,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dimensions of each sample."""
     fn = "layer_norm"
     _check_float(input, fn)
-    if isinstance(normalized_shape, (int, np.integer)):
+    if isinstance(normalized_shape, numbers.Integral):
         normalized_shape = (int(normalized_shape),)
     normalized_shape = tuple(int(s) for s in normalized_shape)
     k = len(normalized_shape)
@@ -162,12 +164,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 # -- group norm -------------------------------------------------------------------------------
 class GroupNorm(Function):
     def forward(self, x, weight, bias, G, eps):
+        xp = backend.get_array_module(x)
         N, C = x.shape[:2]
         dtype = x.dtype
         xg = x.reshape(N, G, -1)
         mean = xg.mean(axis=2, keepdims=True, dtype=dtype)
         xc = xg - mean
-        invstd = (1.0 / np.sqrt((xc * xc).mean(axis=2, keepdims=True, dtype=dtype) + eps)).astype(dtype)
+        invstd = (1.0 / xp.sqrt((xc * xc).mean(axis=2, keepdims=True, dtype=dtype) + eps)).astype(dtype)
         xhat = (xc * invstd).reshape(x.shape)
         bshape = (1, C) + (1,) * (x.ndim - 2)
         self.xhat, self.invstd, self.G, self.weight, self.bshape = xhat, invstd, G, weight, bshape
@@ -243,7 +246,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     if input.ndim < 3:
         raise ValueError(f"{fn}: Expected 3D or higher dimensionality input (got {input.ndim} "
                          f"dimensions, shape {tuple(input.shape)})")
-    if not isinstance(size, (int, np.integer)) or size < 1:
+    if not isinstance(size, numbers.Integral) or size < 1:
         raise ValueError(f"{fn}: size must be a positive int, got {size!r}")
     return LocalResponseNorm.apply(input, int(size), float(alpha), float(beta), float(k))
 
@@ -251,20 +254,22 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 # -- normalize ---------------------------------------------------------------------------------
 class Normalize(Function):
     def forward(self, x, p, dim, eps):
-        norm = (np.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
-        denom = np.maximum(norm, eps)
+        xp = backend.get_array_module(x)
+        norm = (xp.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
+        denom = xp.maximum(norm, eps)
         self.x, self.p, self.dim, self.norm, self.denom = x, p, dim, norm, denom
         return (x / denom).astype(x.dtype, copy=False)
 
     def backward(self, g):
         x, p, dim, norm, denom = self.x, self.p, self.dim, self.norm, self.denom
+        xp = backend.get_array_module(g)
         gx = g / denom
         active = norm > 0
         # d norm / dx = sign(x) |x|^(p-1) / norm^(p-1), only where the norm is not clamped
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dn = np.where(active, np.sign(x) * np.abs(x) ** (p - 1) / np.where(active, norm, 1) ** (p - 1), 0)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            dn = xp.where(active, xp.sign(x) * xp.abs(x) ** (p - 1) / xp.where(active, norm, 1) ** (p - 1), 0)
         clamped = norm < denom
-        corr = np.where(clamped, 0, (g * x).sum(axis=dim, keepdims=True) / (denom * denom))
+        corr = xp.where(clamped, 0, (g * x).sum(axis=dim, keepdims=True) / (denom * denom))
         return (gx - corr * dn).astype(x.dtype, copy=False), None, None, None
 
 

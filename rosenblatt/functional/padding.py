@@ -5,8 +5,7 @@ other modes copy edge values, so their backward sums the gradient of every copy 
 onto the element it came from.
 """
 
-import numpy as np
-
+from .. import backend
 from ..autograd.function import Function
 from .shape import _check_tensor, _int_tuple
 
@@ -23,7 +22,7 @@ class Pad(Function):
             crop = tuple(slice(-min(b, 0), n + min(e, 0)) for (b, e), n in zip(widths, a.shape))
             src = a[crop]
             out_shape = tuple(s + max(b, 0) + max(e, 0) for s, (b, e) in zip(src.shape, widths))
-            out = np.full(out_shape, value, dtype=a.dtype)
+            out = backend.get_array_module(a).full(out_shape, value, dtype=a.dtype)
             inner = tuple(slice(max(b, 0), max(b, 0) + s) for s, (b, _) in zip(src.shape, widths))
             out[inner] = src
             self.crop, self.inner = crop, inner
@@ -39,7 +38,7 @@ class Pad(Function):
             src = g[self.inner]
             if all(c == slice(0, n) for c, n in zip(self.crop, self.in_shape)):
                 return src
-            ga = np.zeros(self.in_shape, g.dtype)
+            ga = backend.get_array_module(g).zeros(self.in_shape, g.dtype)
             ga[self.crop] = src
             return ga
         for ax in reversed(range(len(self.widths))):
@@ -54,26 +53,28 @@ def _take(a, ax, sl):
 
 
 def _pad_axis(a, ax, b, e, mode):
+    xp = backend.get_array_module(a)
     n = a.shape[ax]
     if mode == "reflect":
         stop = n - 2 - e
         parts = [_take(a, ax, slice(b, 0, -1)), a,
                  _take(a, ax, slice(n - 2, stop if stop >= 0 else None, -1))]
     elif mode == "replicate":
-        parts = [np.repeat(_take(a, ax, slice(0, 1)), b, axis=ax), a,
-                 np.repeat(_take(a, ax, slice(n - 1, n)), e, axis=ax)]
+        parts = [xp.repeat(_take(a, ax, slice(0, 1)), b, axis=ax), a,
+                 xp.repeat(_take(a, ax, slice(n - 1, n)), e, axis=ax)]
     else:  # circular
         parts = [_take(a, ax, slice(n - b, n)), a, _take(a, ax, slice(0, e))]
-    return np.concatenate(parts, axis=ax)
+    return xp.concatenate(parts, axis=ax)
 
 
 def _unpad_axis(g, ax, b, e, mode):
+    xp = backend.get_array_module(g)
     n = g.shape[ax] - b - e
     ga = _take(g, ax, slice(b, b + n)).copy()
     left, right = _take(g, ax, slice(0, b)), _take(g, ax, slice(b + n, b + n + e))
     if mode == "reflect":
-        _take(ga, ax, slice(1, b + 1))[...] += np.flip(left, ax)
-        _take(ga, ax, slice(n - 1 - e, n - 1))[...] += np.flip(right, ax)
+        _take(ga, ax, slice(1, b + 1))[...] += xp.flip(left, ax)
+        _take(ga, ax, slice(n - 1 - e, n - 1))[...] += xp.flip(right, ax)
     elif mode == "replicate":
         _take(ga, ax, slice(0, 1))[...] += left.sum(axis=ax, keepdims=True)
         _take(ga, ax, slice(n - 1, n))[...] += right.sum(axis=ax, keepdims=True)

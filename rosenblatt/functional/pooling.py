@@ -1,112 +1,28 @@
-"""Pooling: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d — by strided slices.
+"""Pooling: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d -- the reference algorithms.
 
-A pooling window of ``kh x kw`` taps is ``kh*kw`` strided slices of the (padded) input,
-each of the output's shape; max/sum over the window is an elementwise max/sum of those
-slices.  Backward routes the gradient through the same slices: for max pooling each
-window's gradient goes to the *first* maximum in row-major window order (PyTorch's tie
-rule), found by comparing each slice with the output; when windows do not overlap
-(the usual ``kernel_size == stride``) the slices are disjoint and are assigned, not added.
-Overlapping windows (AlexNet's 3x3/2) find each window's winning tap as a small integer
-array and scatter-add the gradient with ``np.bincount`` over flat positions.  A window
-holding NaN sends its gradient to its last NaN, as PyTorch does.  2x2/2 windows that tile
-the input work on pairs: average pooling sums adjacent pairs twice and repeats the
-gradient; max pooling takes the maxima of horizontal pairs, then of vertical pairs, and
-routes the gradient on its bits (see ``MaxPool2dFn._backward_2x2``).
-
-The output keeps the input's dense memory order (channel-first from im2col, row-major
-(N, H, C, W) from the row convolution, or plain), so a conv -> relu -> pool chain never
-transposes.
+Max and average pooling pad the input (with -inf, with 0) and look at it through a sliding
+window view (N, C, OH, OW, kh, kw): window (oh, ow) holds the taps
+``xpad[oh*sh + i*dh, ow*sw + j*dw]``.  The forward reduces over the last two axes; the
+backward walks the ``kh x kw`` taps and adds each tap's share of the gradient into the
+padded gradient through the same strided slice, then crops the padding.  The 1-D ops run
+as 2-D ones on (N, C, 1, L).
 
 Adaptive average pooling is separable: ``out = A_h @ x @ A_w.T`` with small averaging
 matrices, which handles windows of uneven size (input not divisible by output).
-"""
-import sys
 
-import numpy as np
+The fast CPU kernels (2x2 pair pools, bit-level gradient routing, scatter-adds, threads,
+memory-order-preserving layouts) live in :mod:`rosenblatt.kernels.cpu.pooling`.
+"""
+import functools
+import numbers
 
 from .. import backend
-from ..kernels.cpu import threads  # TRANSIENT
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from .conv import _ntuple
+from . import conv as _conv    # _conv._ntuple: argument parsing shared with conv
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d"]
-
-
-def _layout(x):
-    """``perm`` with ``x.transpose(perm)`` C-contiguous (x's axes from the outermost in memory
-    to the innermost), or None when ``x`` is not dense in any axis order."""
-    if x.flags.c_contiguous:
-        return (0, 1, 2, 3)
-    perm = tuple(sorted(range(x.ndim), key=lambda i: -abs(x.strides[i])))
-    return perm if x.transpose(perm).flags.c_contiguous else None
-
-
-def _inverse(perm):
-    inv = [0] * len(perm)
-    for k, i in enumerate(perm):
-        inv[i] = k
-    return tuple(inv)
-
-
-def _empty_like_layout(x, shape, fill=None):
-    """A new (N, C, H, W) array (from the buffer cache) whose memory order follows ``x``'s
-    (channel-first, row-major (N, H, C, W) or plain), filled with ``fill`` unless that is None."""
-    perm = _layout(x) if x.ndim == 4 else None
-    if perm is None or perm == (0, 1, 2, 3):
-        a = backend.empty(shape, x.dtype)
-    else:
-        a = backend.empty(tuple(shape[i] for i in perm), x.dtype).transpose(_inverse(perm))
-    if fill is not None:
-        a.fill(fill)
-    return a
-
-
-def _pairs_2x2(x):
-    """Fast-path geometry for 2x2/2 windows tiling ``x`` (N, C, 2*OH, 2*OW) exactly.
-
-    Returns ``(x2, perm, (outer, inner))``: ``x2`` (rows, 2) pairs horizontally adjacent
-    elements of ``arr``, the memory-order array with ``x == arr.transpose(perm)`` (a copy
-    when ``x``'s W axis is not innermost or it is not dense).  ``arr``'s axes before H
-    multiply to ``outer`` and those between H and W to ``inner`` (1 for channel-first or
-    C order; C for row-major (N, H, C, W) memory), so that the vertical pairs of the row
-    sums ``h`` are ``h.reshape(outer, OH, 2, inner * OW)[:, :, 0 or 1]``."""
-    order = _layout(x)
-    if order is None or order[-1] != 3:
-        x, order = np.ascontiguousarray(x), (0, 1, 2, 3)
-    arr = x.transpose(order)
-    hpos = order.index(2)
-    outer = int(np.prod(arr.shape[:hpos]))
-    inner = int(np.prod(arr.shape[hpos + 1:3]))
-    return arr.reshape(-1, 2), _inverse(order), (outer, inner)
-
-
-def _pair_reduce(ufunc, x, OH, OW):
-    """Combine the 2x2/2 windows tiling ``x`` with ``ufunc`` (np.add, np.maximum): first
-    horizontal pairs (one pass over long runs), then vertical pairs.  Returns
-    ``(x2, h, out, perm, (outer, inner))``: the pairs and ``perm`` of :func:`_pairs_2x2`,
-    the row results ``h`` (outer, OH, 2, inner*OW) and ``out`` (outer, OH, inner*OW), both
-    in ``x``'s memory order (see :func:`_logical`)."""
-    x2, perm, (outer, inner) = _pairs_2x2(x)
-    w2 = inner * OW                                  # one output row of every inner axis
-    h = ufunc(x2[:, 0], x2[:, 1], out=backend.empty(outer * OH * 2 * w2, x.dtype))
-    h = h.reshape(outer, OH, 2, w2)
-    out = ufunc(h[:, :, 0], h[:, :, 1], out=backend.empty((outer, OH, w2), x.dtype))
-    return x2, h, out, perm, (outer, inner)
-
-
-def _logical(a, perm, shape):
-    """A buffer ``a`` laid out in the memory order ``perm`` describes, as the (N, C, H, W)
-    array of ``shape``."""
-    return a.reshape(tuple(shape[i] for i in _inverse(perm))).transpose(perm)
-
-
-def _in_memory_order(g, perm):
-    """``g`` (N, C, H, W) as a C-contiguous array in the memory order ``perm`` describes
-    (a view when ``g`` is laid out so already)."""
-    gm = g.transpose(_inverse(perm))
-    return gm if gm.flags.c_contiguous else np.ascontiguousarray(gm)
 
 
 def _out_size(n, k, s, p, d, ceil_mode):
@@ -118,53 +34,8 @@ def _out_size(n, k, s, p, d, ceil_mode):
     return o
 
 
-def _padded(x, pads, need, fill):
-    """``x`` (N, C, H, W) padded by (top, left) and filled up to ``need`` = (Hn, Wn) with ``fill``."""
-    (pt, pl), (Hn, Wn) = pads, need
-    N, C, H, W = x.shape
-    if pt == 0 and pl == 0 and Hn <= H and Wn <= W:
-        return x
-    Hn, Wn = max(Hn, H + pt), max(Wn, W + pl)
-    xp = _empty_like_layout(x, (N, C, Hn, Wn), fill)
-    xp[:, :, pt:pt + H, pl:pl + W] = x
-    return xp
-
-
-def _taps(kh, kw, OH, OW, sh, sw, dh, dw):
-    he, we = sh * (OH - 1) + 1, sw * (OW - 1) + 1
-    for i in range(kh):
-        for j in range(kw):
-            r, c = i * dh, j * dw
-            yield i, j, (slice(None), slice(None), slice(r, r + he, sh), slice(c, c + we, sw))
-
-
-def _disjoint(k, s, d):
-    return k == 1 or s >= d * (k - 1) + 1
-
-
-def _select(g, mask, out):
-    """``out = g`` where ``mask``, else 0 -- on the bits, so that an infinite gradient gives
-    exactly 0 where ``mask`` is False (multiplying the float by 0 would give nan)."""
-    ut = np.dtype(f"u{g.itemsize}")
-    np.multiply(g.view(ut), mask, out=out.view(ut))
-
-
-def _winners(xp, taps):
-    """``(out, arg)``: each window's maximum and its winning tap, by PyTorch's rule: the first
-    maximum in row-major window order, except that a NaN wins and a later NaN beats it."""
-    out = xp[taps[0][2]].copy(order="K")
-    arg = np.zeros_like(out, np.int16)
-    for t, (i, j, sl) in enumerate(taps[1:], 1):
-        v = xp[sl]
-        upd = v > out
-        upd |= np.isnan(v)
-        np.maximum(out, v, out=out)          # NaN propagates
-        np.maximum(arg, upd * np.int16(t), out=arg)
-    return out, arg
-
-
 class _Pool2d(Function):
-    """Shared geometry; inputs are (N, C, H, W) arrays (1-D and unbatched are reshaped)."""
+    """Shared geometry; inputs are (N, C, H, W) arrays ((N, C, L) for the 1-D ops)."""
 
     def _setup(self, x, kernel, stride, padding, dilation, ceil_mode):
         self.in_shape = x.shape
@@ -189,299 +60,143 @@ class _Pool2d(Function):
         gx = gxp[:, :, ph:ph + H, pw:pw + W]
         return gx[:, :, 0, :] if len(self.in_shape) == 3 else gx
 
+    def _padded_shape(self):
+        """(N, C, Hp, Wp): the input, its (top, left) padding and whatever the last windows
+        reach beyond it on the right (ceil_mode) -- or the right padding, if larger."""
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        return N, C, max(need[0], H + ph), max(need[1], W + pw)
 
-class MaxPool2dFn(_Pool2d):
+    def _windows(self, x, fill):
+        """The (N, C, OH, OW, kh, kw) window view of ``x`` padded with ``fill``."""
+        xp = backend.get_array_module(x)
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        xpad = xp.full(self._padded_shape(), fill, x.dtype)
+        xpad[:, :, ph:ph + H, pw:pw + W] = x
+        extent = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)      # a window with its dilation
+        v = xp.lib.stride_tricks.sliding_window_view(xpad, extent, axis=(2, 3))
+        return v[:, :, :(OH - 1) * sh + 1:sh, :(OW - 1) * sw + 1:sw, ::dh, ::dw]
+
+    def _tap(self, i, j):
+        """The slice of the padded input that tap (i, j) of every window reads."""
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        return (slice(None), slice(None), slice(i * dh, i * dh + (OH - 1) * sh + 1, sh),
+                slice(j * dw, j * dw + (OW - 1) * sw + 1, sw))
+
+
+class MaxPool2d(_Pool2d):
+    """Max pooling of x (N, C, H, W) -> (N, C, OH, OW), padding with -inf.
+
+    ``out[n, c, oh, ow] = max_{i,j} xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]``.  Each window's
+    winner is its first maximum in row-major order (PyTorch: argmax of the flattened window),
+    except that a NaN wins and a later NaN beats an earlier one.  backward: each window's
+    gradient goes to its winner, summed where windows overlap.  ``indices_out`` (a list, or
+    None) receives the winners' flat ``h*W + w`` input positions.
+    """
+
     def forward(self, x, kernel, stride, padding, dilation, ceil_mode, indices_out):
         x = self._setup(x, kernel, stride, padding, dilation, ceil_mode)
+        xp = backend.get_array_module(x)
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
-        fill = -np.inf
-        xp = _padded(x, (ph, pw), need, fill)
-        taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
+        win = self._windows(x, -xp.inf).reshape(N, C, OH, OW, kh * kw)
+        arg = win.argmax(axis=-1)                # the first maximum (or the first NaN)
+        nan = xp.isnan(win)
+        last_nan = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
+        arg = xp.where(nan.any(axis=-1), last_nan, arg)
+        out = xp.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
         if indices_out is not None:
-            out, arg = _winners(xp, taps)
-            ki, kj = np.divmod(arg.astype(np.int64), kw)
-            rows = (np.arange(OH) * sh - ph)[:, None] + ki * dh
-            cols = (np.arange(OW) * sw - pw)[None, :] + kj * dw
-            idx = rows * W + cols
-            if self.needs_input_grad[0]:
-                self.arg, self.xp_shape, self.ref = arg, xp.shape, xp
-            indices_out.append(self._finish(idx))   # returned beside the graph: no gradient
-            return self._finish(out)
-        if (kh == kw == sh == sw == 2 and ph == pw == 0 and dh == dw == 1
-                and H == 2 * OH and W == 2 * OW and len(self.in_shape) == 4):
-            return self._forward_2x2(x)
-        if len(taps) == 1:
-            out = xp[taps[0][2]].copy(order="K")           # keeps x's (channel-first) order
-        else:
-            out = backend.empty_like(xp[taps[0][2]])
-
-            def window_max(ix):                          # one piece of the output
-                o = out[ix]
-                np.maximum(xp[taps[0][2]][ix], xp[taps[1][2]][ix], out=o)
-                for _, _, sl in taps[2:]:
-                    np.maximum(o, xp[sl][ix], out=o)
-            threads.parallel_split(window_max, out)
-        if self.needs_input_grad[0]:
-            self.xp, self.out = xp, out
+            ki, kj = arg // kw, arg % kw
+            rows = (xp.arange(OH) * sh - ph)[:, None] + ki * dh
+            cols = (xp.arange(OW) * sw - pw)[None, :] + kj * dw
+            indices_out.append(self._finish(rows * W + cols))   # beside the graph: no gradient
+        self.arg = arg
         return self._finish(out)
 
-    def _forward_2x2(self, x):
-        """2x2/2 windows tiling ``x``: the maxima of horizontal pairs (one pass over long
-        runs), then of vertical pairs; keeps which row of each window won."""
-        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
-        x2, h, out, perm, (outer, inner) = _pair_reduce(np.maximum, x, OH, OW)
-        out = _logical(out, perm, (N, C, OH, OW))
-        if self.needs_input_grad[0]:
-            # The row of each window's winner, while h is in cache (ties: the top row); h
-            # itself is not kept.
-            top = np.greater_equal(h[:, :, 0], h[:, :, 1], out=backend.empty(h[:, :, 0].shape, bool))
-            self.pairs = (x2, top, perm, (outer, inner))
-            self.xp, self.out = x, out                   # for a window holding NaN
-        return out
-
-    def _backward_2x2(self, g):
-        """Each window's gradient to its first maximum: to the top row unless the bottom
-        row's maximum is larger, then to the left element of that row unless the right one
-        is larger.  Selection on the gradient's bits (an infinite gradient gives the losers
-        exactly 0, where multiplying the float by 0 would give nan)."""
-        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
-        x2, top, perm, (outer, inner) = self.pairs
-        w2 = inner * OW
-        dt = g.dtype
-        ut = np.uint32 if dt.itemsize == 4 else np.uint64
-        gbits = _in_memory_order(g, perm).reshape(outer, OH, w2).view(ut)
-        gv = backend.empty((outer, OH, 2, w2), ut)       # bits of each row maximum's gradient
-        np.multiply(gbits, top, out=gv[:, :, 0])         # integer bits times 0 or 1: exact
-        np.bitwise_xor(gbits, gv[:, :, 0], out=gv[:, :, 1])
-        gvf = gv.reshape(-1)
-        if dt.itemsize == 4 and sys.byteorder == "little":
-            # A float32 pair as one uint64 (the left element is the low half): the row
-            # gradient's bits, shifted by 32 into the right element where it wins (ties: left).
-            # Which one wins comes from comparing each element with the next over the flat
-            # array (one contiguous pass; x2[:, 0] < x2[:, 1] reads with a stride, 3x slower):
-            # pair k's result is the low byte of uint16 k.
-            xf = x2.reshape(-1)
-            cmp = backend.empty(xf.size, bool)
-            np.less(xf[:-1], xf[1:], out=cmp[:-1])
-            amount = cmp.view(np.uint16)
-            np.bitwise_and(amount, 1, out=amount)
-            np.left_shift(amount, 5, out=amount)
-            shift = backend.empty(gvf.shape, np.uint64)
-            np.copyto(shift, amount)
-            gx = backend.empty(gvf.shape, np.uint64)
-            np.copyto(gx, gvf)
-            np.left_shift(gx, shift, out=gx)
-        else:
-            right = np.less(x2[:, 0], x2[:, 1], out=backend.empty(gvf.shape, bool))   # ties: left
-            gx = backend.empty(gvf.shape + (2,), ut)
-            np.multiply(gvf, right, out=gx[:, 1])
-            np.bitwise_xor(gvf, gx[:, 1], out=gx[:, 0])
-        return (_logical(gx.view(dt), perm, (N, C, H, W)),) + (None,) * 6
-
     def backward(self, g):
+        xp = backend.get_array_module(g)
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
         g = self._grad_in(g)
-        disjoint = _disjoint(kh, sh, dh) and _disjoint(kw, sw, dw)
-        taps = list(_taps(kh, kw, OH, OW, sh, sw, dh, dw))
-        if not hasattr(self, "arg") and np.isnan(np.add.reduce(self.out, axis=None)) \
-                and np.isnan(self.out).any():
-            # A window holding NaN: its gradient goes to its last NaN (PyTorch's rule),
-            # which the equality tests below cannot find.
-            self.ref, self.xp_shape = self.xp, self.xp.shape
-            self.arg = _winners(self.xp, taps)[1]
-        elif hasattr(self, "pairs"):
-            return self._backward_2x2(g)
-        if hasattr(self, "arg"):                           # from return_indices
-            shape, arg, ref = self.xp_shape, self.arg, self.ref
-            if disjoint:
-                # Each input element is in at most one window: assign g * (arg == t) per tap.
-                gxp = _empty_like_layout(ref, shape, 0)
-                m = np.empty_like(arg, bool)
-                for t, (i, j, sl) in enumerate(taps):
-                    _select(g, np.equal(arg, t, out=m), gxp[sl])
-                return (self._grad_out(gxp),) + (None,) * 6
-        else:
-            xp, out = self.xp, self.out
-            shape, ref = xp.shape, xp
-            if disjoint:
-                # Each window's gradient goes to its first maximum (m & ~claimed); disjoint
-                # windows are assigned, and tiling ones need no zero fill.
-                tiled = sh == kh and sw == kw and dh == 1 and dw == 1 \
-                    and shape[2] == OH * kh and shape[3] == OW * kw
-                gxp = _empty_like_layout(xp, shape, None if tiled else 0)
-                if g.strides != out.strides:
-                    # Mixed layouts (a C-order g from Flatten, a channel-first out) would make
-                    # every pass below walk one operand against its memory order: 4x slower.
-                    gc = backend.empty_like(out)
-                    np.copyto(gc, g)
-                    g = gc
-                sl = taps[0][2]
-                claimed = np.equal(xp[sl], out, out=backend.empty_like(out, bool))
-                _select(g, claimed, gxp[sl])
-                m = backend.empty_like(out, bool)
-                last = len(taps) - 1
-                for t, (i, j, sl) in enumerate(taps[1:], 1):
-                    np.equal(xp[sl], out, out=m)
-                    np.greater(m, claimed, out=m)            # m & ~claimed: the first max wins
-                    if t != last:
-                        claimed |= m
-                    _select(g, m, gxp[sl])
-                return (self._grad_out(gxp),) + (None,) * 6
-            # The winning (first maximal) tap of each window: scanning the taps backwards,
-            # arg += (t - arg) * (x_t == out) leaves the smallest t whose value is the max.
-            # (A window holding NaN matches no tap and sends its gradient to tap 0.)
-            arg = backend.empty_like(out, np.int8 if len(taps) < 128 else np.int32)
-            eq = backend.empty_like(out, bool)
-            tmp = backend.empty_like(arg)
-
-            def winners(ix):                             # one piece of arg
-                a, e, d, o = arg[ix], eq[ix], tmp[ix], out[ix]
-                a.fill(0)
-                for t in range(len(taps) - 1, -1, -1):
-                    np.equal(xp[taps[t][2]][ix], o, out=e)
-                    np.subtract(a.dtype.type(t), a, out=d)
-                    np.multiply(d, e, out=d)
-                    a += d
-            threads.parallel_split(winners, out)
-        # Overlapping windows: scatter-add every output's gradient to its winning input with
-        # bincount over flat positions in the padded input's memory order (float64 sums),
-        # a few (channel) slabs at a time so that bincount's float64 output stays small.
-        perm = _layout(ref) or (0, 1, 2, 3)
-        M = tuple(shape[p_] for p_ in perm)              # the padded input in memory order
-        es = [0] * 4                                     # element strides of (N, C, Hp, Wp)
-        for k, p_ in enumerate(perm):
-            es[p_] = int(np.prod(M[k + 1:]))
-        am, gm = arg.transpose(perm), g.transpose(perm)
-        gxm = backend.empty(M, g.dtype)
-        offs = np.array([i * dh * es[2] + j * dw * es[3] for i, j, _ in taps], np.intp)
-        bins = int(np.prod(M[1:]))                       # per index of the outermost axis
-        step = max(1, min(M[0], (1 << 17) // bins))
-        coef = (es[0], es[1], sh * es[2], sw * es[3])    # per output index, in elements
-        base = np.zeros((step,) + am.shape[1:], np.intp)
-        for k, p_ in enumerate(perm):
-            n_k = step if k == 0 else am.shape[k]
-            base += (np.arange(n_k, dtype=np.intp) * coef[p_]).reshape((-1,) + (1,) * (3 - k))
-        A = M[0]
-
-        def scatter(k, slot):                            # slab k of the A axis
-            a0 = k * step
-            a1 = min(A, a0 + step)
-            pos = np.take(offs, am[a0:a1], out=backend.empty(am[a0:a1].shape, np.intp))
-            pos += base[:a1 - a0]
-            cnt = np.bincount(pos.reshape(-1), weights=gm[a0:a1].reshape(-1),
-                              minlength=(a1 - a0) * bins)
-            np.copyto(gxm[a0:a1].reshape(-1), cnt)
-        n_slabs = -(-A // step)
-        if gxm.nbytes >= threads.PARALLEL_MIN_BYTES:
-            threads.parallel_for(scatter, n_slabs)
-        else:
-            for k in range(n_slabs):
-                scatter(k, 0)
-        return (self._grad_out(gxm.transpose(_inverse(perm))),) + (None,) * 6
+        won = self.arg[..., None] == xp.arange(kh * kw)
+        # where, not g * won: an infinite gradient must leave the losers 0, not inf * 0 = nan.
+        gwin = xp.where(won, g[..., None], 0).reshape(N, C, OH, OW, kh, kw)
+        gpad = xp.zeros(self._padded_shape(), g.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                gpad[self._tap(i, j)] += gwin[..., i, j]
+        return (self._grad_out(gpad),) + (None,) * 6
 
 
-def _avg_divisor(n, k, s, p, o, include_pad):
-    """Per-output-position window sizes along one axis (PyTorch's counting rules)."""
-    start = np.arange(o) * s - p
-    end = np.minimum(start + k, n + p)
+def _avg_divisor(xp, n, k, s, p, o, include_pad):
+    """Per-output-position window sizes along one axis (PyTorch's counting rules): windows
+    are clipped to the padded input, and to the input itself without ``include_pad``."""
+    start = xp.arange(o) * s - p
+    end = xp.minimum(start + k, n + p)
     size = end - start
     if not include_pad:
-        size = np.minimum(end, n) - np.maximum(start, 0)
+        size = xp.minimum(end, n) - xp.maximum(start, 0)
     return size
 
 
-class AvgPool2dFn(_Pool2d):
+class AvgPool2d(_Pool2d):
+    """Average pooling of x (N, C, H, W) -> (N, C, OH, OW), padding with 0.
+
+    ``out[n, c, oh, ow] = sum_{i,j} xpad[n, c, oh*sh + i, ow*sw + j] / div[oh, ow]`` with
+    ``div`` = ``divisor_override``, else the window's size (counting the padding or not).
+    backward: each window's ``g / div`` goes to every one of its taps, summed where windows
+    overlap.
+    """
+
     def forward(self, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
         x = self._setup(x, kernel, stride, padding, (1, 1), ceil_mode)
+        xp = backend.get_array_module(x)
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
-        if (kh == kw == sh == sw == 2 and ph == pw == 0 and H == 2 * OH and W == 2 * OW
-                and len(self.in_shape) == 4 and divisor_override is None):
-            # 2x2/2 tiling: sum horizontal pairs, then vertical pairs, times 1/4.
-            _, _, out, perm, (outer, inner) = _pair_reduce(np.add, x, OH, OW)
-            out *= x.dtype.type(0.25)
-            if self.needs_input_grad[0]:
-                self.fast = (perm, (outer, inner))
-            return _logical(out, perm, (N, C, OH, OW))
-        xp = _padded(x, (ph, pw), need, 0)
-        taps = list(_taps(kh, kw, OH, OW, sh, sw, 1, 1))
-        if len(taps) == 1:
-            acc = xp[taps[0][2]].copy(order="K")
-        else:
-            acc = np.add(xp[taps[0][2]], xp[taps[1][2]], out=backend.empty_like(xp[taps[0][2]]))
-            for _, _, sl in taps[2:]:
-                np.add(acc, xp[sl], out=acc)
         if divisor_override:
-            div = divisor_override
+            self.div = divisor_override
         else:
-            dvh = _avg_divisor(H, kh, sh, ph, OH, count_include_pad)
-            dvw = _avg_divisor(W, kw, sw, pw, OW, count_include_pad)
-            if (dvh == dvh[0]).all() and (dvw == dvw[0]).all():
-                div = int(dvh[0] * dvw[0])
-            else:
-                div = (dvh[:, None] * dvw[None, :]).astype(x.dtype)
-        acc /= div
-        if self.needs_input_grad[0]:
-            self.div, self.xp_shape, self.ref = div, xp.shape, xp
-        return self._finish(acc)
+            dvh = _avg_divisor(xp, H, kh, sh, ph, OH, count_include_pad)
+            dvw = _avg_divisor(xp, W, kw, sw, pw, OW, count_include_pad)
+            self.div = (dvh[:, None] * dvw[None, :]).astype(x.dtype)
+        return self._finish(self._windows(x, 0).sum(axis=(-2, -1)) / self.div)
 
     def backward(self, g):
+        xp = backend.get_array_module(g)
         N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
-        g = self._grad_in(g)
-        if hasattr(self, "fast"):
-            perm, (outer, inner) = self.fast
-            w2 = inner * OW
-            gq = np.multiply(_in_memory_order(g, perm).reshape(outer, OH, 1, w2), g.dtype.type(0.25),
-                             out=backend.empty((outer, OH, 1, w2), g.dtype))
-            if g.itemsize == 4:
-                # Each quarter to its 4 inputs.  Horizontal pairs at full speed: a float32's
-                # bits b as a uint64 times 2**32 + 1 are the pair (b, b); then each row twice.
-                pair = backend.empty(gq.shape, np.uint64)
-                np.copyto(pair, gq.view(np.uint32))
-                pair *= np.uint64(0x100000001)
-                gx = backend.empty((outer, OH, 2, w2), np.uint64)
-                np.copyto(gx, pair)
-                gx = gx.view(g.dtype)
-            else:
-                gx = np.repeat(np.repeat(gq, 2, axis=3), 2, axis=2)
-            return (_logical(gx, perm, (N, C, H, W)),) + (None,) * 6
-        div = self.div
-        gs = g / div
-        disjoint = _disjoint(kh, sh, 1) and _disjoint(kw, sw, 1)
-        tiled = sh == kh and sw == kw and self.xp_shape[2] == OH * kh and self.xp_shape[3] == OW * kw
-        gxp = _empty_like_layout(self.ref, self.xp_shape, None if tiled else 0)
-        for _, _, sl in _taps(kh, kw, OH, OW, sh, sw, 1, 1):
-            if disjoint:
-                gxp[sl] = gs
-            else:
-                gxp[sl] += gs
-        return (self._grad_out(gxp),) + (None,) * 6
+        gs = self._grad_in(g) / self.div
+        gpad = xp.zeros(self._padded_shape(), g.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                gpad[self._tap(i, j)] += gs
+        return (self._grad_out(gpad),) + (None,) * 6
 
 
-def _adaptive_matrix(n, o, dtype):
+def _adaptive_matrix(xp, n, o, dtype):
     """(o, n) averaging matrix of PyTorch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o))."""
-    i = np.arange(o)
+    i = xp.arange(o)
     start = (i * n) // o
     end = -((-(i + 1) * n) // o)
-    cols = np.arange(n)
+    cols = xp.arange(n)
     m = ((cols[None, :] >= start[:, None]) & (cols[None, :] < end[:, None])).astype(dtype)
     return m / (end - start)[:, None].astype(dtype)
 
 
-class AdaptiveAvgPool2dFn(Function):
+class AdaptiveAvgPool2d(Function):
+    """Adaptive average pooling of x (N, C, H, W) -> (N, C, OH, OW): ``A_h @ x @ A_w.T``;
+    backward ``A_h.T @ g @ A_w`` (an axis already of the output size is left alone)."""
+
     def forward(self, x, out_size):
+        xp = backend.get_array_module(x)
         self.in_shape = x.shape
         if x.ndim == 3:
             x = x[:, :, None, :]
         N, C, H, W = x.shape
         OH, OW = out_size
         dt = x.dtype
-        ah = None if OH == H else _adaptive_matrix(H, OH, dt)
-        aw = None if OW == W else _adaptive_matrix(W, OW, dt)
+        ah = None if OH == H else _adaptive_matrix(xp, H, OH, dt)
+        aw = None if OW == W else _adaptive_matrix(xp, W, OW, dt)
         out = x
         if ah is not None:
-            out = np.matmul(ah, out)
+            out = ah @ out
         if aw is not None:
-            out = np.matmul(out, aw.T)
+            out = out @ aw.T
         if out is x:
             out = x.copy()
         self.ah, self.aw = ah, aw
@@ -492,9 +207,9 @@ class AdaptiveAvgPool2dFn(Function):
             g = g[:, :, None, :]
         gx = g
         if self.aw is not None:
-            gx = np.matmul(gx, self.aw)
+            gx = gx @ self.aw
         if self.ah is not None:
-            gx = np.matmul(self.ah.T, gx)
+            gx = self.ah.T @ gx
         if len(self.in_shape) == 3:
             gx = gx[:, :, 0, :]
         return gx, None
@@ -517,28 +232,32 @@ def _prepare(input, nd, fname):
     return input.ndim == nd + 2
 
 
-def _run(fn, input, batched, *args):
+def _run(apply, input, batched, *args):
     if batched:
-        return fn.apply(input, *args)
+        return apply(input, *args)
     from .shape import unsqueeze, squeeze
-    return squeeze(fn.apply(unsqueeze(input, 0), *args), 0)
+    return squeeze(apply(unsqueeze(input, 0), *args), 0)
+
+
+_max_pool2d = functools.partial(backend.dispatch, "max_pool2d", MaxPool2d.apply)
+_avg_pool2d = functools.partial(backend.dispatch, "avg_pool2d", AvgPool2d.apply)
 
 
 def _max_pool(input, batched, k, s, p, d, ceil_mode, return_indices):
     if not return_indices:
-        return _run(MaxPool2dFn, input, batched, k, s, p, d, bool(ceil_mode), None)
+        return _run(_max_pool2d, input, batched, k, s, p, d, bool(ceil_mode), None)
     holder = []
-    out = _run(MaxPool2dFn, input, batched, k, s, p, d, bool(ceil_mode), holder)
+    out = _run(_max_pool2d, input, batched, k, s, p, d, bool(ceil_mode), holder)
     idx = holder[0] if batched else holder[0][0]
     return out, Tensor._make(idx, None, 0)
 
 
 def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, nd, fname):
-    k = _ntuple(kernel_size, nd, "kernel_size", fname)
+    k = _conv._ntuple(kernel_size, nd, "kernel_size", fname)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
-        else _ntuple(stride, nd, "stride", fname)
-    p = _ntuple(padding, nd, "padding", fname, minimum=0)
-    d = _ntuple(dilation, nd, "dilation", fname)
+        else _conv._ntuple(stride, nd, "stride", fname)
+    p = _conv._ntuple(padding, nd, "padding", fname, minimum=0)
+    d = _conv._ntuple(dilation, nd, "dilation", fname)
     for kk, pp, dd in zip(k, p, d):
         if pp > (dd * (kk - 1) + 1) // 2 if fname.startswith("max") else pp > kk // 2:
             raise RuntimeError(f"{fname}(): pad should be at most half of effective kernel size, "
@@ -575,10 +294,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """2-D average pooling with PyTorch's divisor rules (padding, ceil_mode, override)."""
     batched = _prepare(input, 2, "avg_pool2d")
     k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode, 2, "avg_pool2d")
-    if divisor_override is not None and (not isinstance(divisor_override, (int, np.integer))
+    if divisor_override is not None and (not isinstance(divisor_override, numbers.Integral)
                                          or divisor_override <= 0):
         raise ValueError(f"avg_pool2d(): divisor_override must be a positive int, got {divisor_override!r}")
-    return _run(AvgPool2dFn, input, batched, k, s, p, bool(ceil_mode), bool(count_include_pad),
+    return _run(_avg_pool2d, input, batched, k, s, p, bool(ceil_mode), bool(count_include_pad),
                 None if divisor_override is None else int(divisor_override))
 
 
@@ -586,11 +305,11 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """1-D average pooling over the last axis of (N, C, L)."""
     batched = _prepare(input, 1, "avg_pool1d")
     k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, ceil_mode, 1, "avg_pool1d")
-    return _run(AvgPool2dFn, input, batched, k, s, p, bool(ceil_mode), bool(count_include_pad), None)
+    return _run(_avg_pool2d, input, batched, k, s, p, bool(ceil_mode), bool(count_include_pad), None)
 
 
 def _adaptive_size(output_size, spatial, nd, fname):
-    if isinstance(output_size, (int, np.integer)) or output_size is None:
+    if isinstance(output_size, numbers.Integral) or output_size is None:
         output_size = (output_size,) * nd
     output_size = tuple(output_size)
     if len(output_size) != nd:
@@ -605,12 +324,12 @@ def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed ``output_size`` (int, pair, None keeps that axis)."""
     batched = _prepare(input, 2, "adaptive_avg_pool2d")
     size = _adaptive_size(output_size, input.shape[-2:], 2, "adaptive_avg_pool2d")
-    return _run(AdaptiveAvgPool2dFn, input, batched, size)
+    return _run(AdaptiveAvgPool2d.apply, input, batched, size)
 
 
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of (N, C, L) to length ``output_size``."""
     batched = _prepare(input, 1, "adaptive_avg_pool1d")
     size = _adaptive_size(output_size, input.shape[-1:], 1, "adaptive_avg_pool1d")
-    return _run(AdaptiveAvgPool2dFn, input, batched, (1,) + size)
+    return _run(AdaptiveAvgPool2d.apply, input, batched, (1,) + size)
 

@@ -7,18 +7,19 @@ back over the reduced axes (:func:`_expand`).
 """
 import builtins
 import math
+import numbers
 from collections import namedtuple
 
-import numpy as np
-
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "prod",
            "cumsum", "argmax", "argmin", "norm", "all", "any"]
 
-_f32 = np.dtype(np.float32)
-_i64 = np.dtype(np.int64)
+_f32 = backend.xp.dtype(backend.xp.float32)
+_i64 = backend.xp.dtype(backend.xp.int64)
+_REAL = (int, float, numbers.Integral, backend.xp.floating)   # Python's and the array module's
 
 #: ``max(x, dim)`` / ``min(x, dim)`` results, like ``torch.return_types.max``.
 max_result = namedtuple("max", ["values", "indices"])
@@ -43,7 +44,7 @@ def _axes(dim, ndim, fname="dim"):
     n = builtins.max(ndim, 1)
     out = []
     for d in dims:
-        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+        if not isinstance(d, (int, numbers.Integral)) or isinstance(d, bool):
             raise TypeError(f"{fname} must be an int or a tuple of ints, got {dim!r}")
         if not -n <= d < n:
             raise IndexError(f"Dimension out of range (expected to be in range of "
@@ -71,15 +72,15 @@ def _expand(g, shape, axes, keepdim):
     """Broadcast the gradient of a reduction back to the input's ``shape`` (a fresh array)."""
     if not keepdim:
         g = g.reshape(_keep_shape(shape, axes))
-    return np.broadcast_to(g, shape).copy()
+    return backend.get_array_module(g).broadcast_to(g, shape).copy()
 
 
 def _count(shape, axes):
-    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    return math.prod([shape[a] for a in axes])
 
 
 def _as_dtype(a, dtype):
-    return a if dtype is None or a.dtype == np.dtype(dtype) else a.astype(dtype)
+    return a if dtype is None or a.dtype == backend.xp.dtype(dtype) else a.astype(dtype)
 
 
 # --- sum / mean ------------------------------------------------------------------
@@ -90,7 +91,8 @@ class Sum(Function):
         a = _as_dtype(a, dtype)
         if a.dtype.kind in "bu" or (a.dtype.kind == "i" and dtype is None):
             a = a.astype(_i64)                    # torch: integer/bool sums are int64
-        return np.asarray(np.sum(a, axis=axes, keepdims=keepdim))
+        xp = backend.get_array_module(a)
+        return xp.asarray(xp.sum(a, axis=axes, keepdims=keepdim))
 
     def backward(self, g):
         return _expand(g, self.shape, self.axes, self.keepdim).astype(self.in_dtype, copy=False)
@@ -101,9 +103,10 @@ class Mean(Function):
         self.shape, self.axes, self.keepdim, self.in_dtype = a.shape, axes, keepdim, a.dtype
         a = _as_dtype(a, dtype)
         self.n = _count(a.shape, axes)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(np.sum(a, axis=axes, keepdims=keepdim) / a.dtype.type(self.n)
-                              if self.n else np.full(_out_shape(a.shape, axes, keepdim), np.nan,
+        xp = backend.get_array_module(a)
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            return xp.asarray(xp.sum(a, axis=axes, keepdims=keepdim) / a.dtype.type(self.n)
+                              if self.n else xp.full(_out_shape(a.shape, axes, keepdim), xp.nan,
                                                      a.dtype))
 
     def backward(self, g):
@@ -125,7 +128,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):
 
 def mean(input, dim=None, keepdim=False, dtype=None):
     _check(input, "mean")
-    if (np.dtype(dtype) if dtype is not None else input.dtype).kind != "f":
+    if (backend.xp.dtype(dtype) if dtype is not None else input.dtype).kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype}")
     return Mean.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim), dtype=dtype)
@@ -136,18 +139,19 @@ def mean(input, dim=None, keepdim=False, dtype=None):
 class Var(Function):
     def forward(self, a, axes, keepdim, correction, take_sqrt):
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
+        xp = backend.get_array_module(a)
         n = _count(a.shape, axes)
         d = a - a.mean(axis=axes, keepdims=True)
         denom = a.dtype.type(builtins.max(0, n - correction))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / denom)
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            out = xp.asarray(xp.sum(d * d, axis=axes, keepdims=keepdim) / denom)
             if take_sqrt:
-                out = np.sqrt(out)
+                out = xp.sqrt(out)
         self.d, self.denom, self.out, self.take_sqrt = d, denom, out, take_sqrt
         return out
 
     def backward(self, g):
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with backend.get_array_module(g).errstate(invalid="ignore", divide="ignore"):
             if self.take_sqrt:                     # d std = d var / (2 std)
                 g = g / (2 * self.out)
             g = _expand(g, self.shape, self.axes, self.keepdim)
@@ -159,7 +163,7 @@ def _correction(fname, unbiased, correction):
         raise RuntimeError(f"{fname}(): pass either 'unbiased' or 'correction', not both")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
-    if not isinstance(correction, (int, float, np.integer, np.floating)) or isinstance(correction, bool):
+    if not isinstance(correction, _REAL) or isinstance(correction, bool):
         raise TypeError(f"{fname}(): 'correction' must be a number, got {correction!r}")
     return correction
 
@@ -188,10 +192,11 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 class _AExtreme(Function):
     """amax/amin: the gradient is shared evenly among the tied extremes of each slice."""
-    reduce = None
+    reduce = None                        # the array module's function name: "max" or "min"
 
     def forward(self, a, axes, keepdim):
-        out = np.asarray(type(self).reduce(a, axis=axes, keepdims=keepdim))
+        xp = backend.get_array_module(a)
+        out = xp.asarray(getattr(xp, self.reduce)(a, axis=axes, keepdims=keepdim))
         self.a, self.axes, self.keepdim, self.out = a, axes, keepdim, out
         return out
 
@@ -201,16 +206,16 @@ class _AExtreme(Function):
         mask = self.a == (self.out if keep else self.out.reshape(ks))
         count = mask.sum(axis=axes, keepdims=True)
         gk = g if keep else g.reshape(ks)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with backend.get_array_module(g).errstate(invalid="ignore", divide="ignore"):
             return mask * (gk / count).astype(g.dtype, copy=False)
 
 
 class AMax(_AExtreme):
-    reduce = staticmethod(np.max)
+    reduce = "max"
 
 
 class AMin(_AExtreme):
-    reduce = staticmethod(np.min)
+    reduce = "min"
 
 
 class MaxDim(Function):
@@ -218,14 +223,16 @@ class MaxDim(Function):
 
     def forward(self, a, idx, axis, keepdim):
         self.shape, self.idx, self.axis, self.keepdim = a.shape, idx, axis, keepdim
-        out = np.take_along_axis(a, idx, axis=axis)
-        return out if keepdim else np.squeeze(out, axis)
+        xp = backend.get_array_module(a)
+        out = xp.take_along_axis(a, idx, axis=axis)
+        return out if keepdim else xp.squeeze(out, axis)
 
     def backward(self, g):
-        ga = np.zeros(self.shape, g.dtype)
+        xp = backend.get_array_module(g)
+        ga = xp.zeros(self.shape, g.dtype)
         if not self.keepdim:
-            g = np.expand_dims(g, self.axis)
-        np.put_along_axis(ga, self.idx, g, axis=self.axis)
+            g = xp.expand_dims(g, self.axis)
+        xp.put_along_axis(ga, self.idx, g, axis=self.axis)
         return ga
 
 
@@ -236,15 +243,16 @@ def _numel_check(input, fname):
 
 
 def _extreme_dim(input, dim, keepdim, fname, argfn, result):
+    xp = backend.get_array_module(input.data)
     (axis,) = _single_dim(dim, input.ndim, fname) or (None,)
     if axis is None:                                  # 0-d input: value and index 0
         v = _clone(input)
-        return result(v, Tensor._make(np.zeros((), _i64), None, 0))
+        return result(v, Tensor._make(xp.zeros((), _i64), None, 0))
     if input.shape[axis] == 0:
         raise IndexError(f"{fname}(): Expected reduction dim {axis} to have non-zero size.")
-    idx = np.expand_dims(argfn(input.data, axis=axis), axis)
+    idx = xp.expand_dims(getattr(xp, argfn)(input.data, axis=axis), axis)
     values = MaxDim.apply(input, idx=idx, axis=axis, keepdim=bool(keepdim))
-    indices = idx if keepdim else np.squeeze(idx, axis)
+    indices = idx if keepdim else xp.squeeze(idx, axis)
     return result(values, Tensor._make(indices.astype(_i64, copy=False), None, 0))
 
 
@@ -262,7 +270,7 @@ def max(input, dim=None, keepdim=False):
     if dim is None:
         _numel_check(input, "max")
         return AMax.apply(input, axes=tuple(range(input.ndim)), keepdim=False)
-    return _extreme_dim(input, dim, keepdim, "max", np.argmax, max_result)
+    return _extreme_dim(input, dim, keepdim, "max", "argmax", max_result)
 
 
 def min(input, dim=None, keepdim=False):
@@ -274,7 +282,7 @@ def min(input, dim=None, keepdim=False):
     if dim is None:
         _numel_check(input, "min")
         return AMin.apply(input, axes=tuple(range(input.ndim)), keepdim=False)
-    return _extreme_dim(input, dim, keepdim, "min", np.argmin, min_result)
+    return _extreme_dim(input, dim, keepdim, "min", "argmin", min_result)
 
 
 def _empty_reduce_check(input, axes, fname):
@@ -301,31 +309,33 @@ def amin(input, dim=(), keepdim=False):
 
 def _arg(input, dim, keepdim, fname, fn):
     _check(input, fname)
+    xp = backend.get_array_module(input.data)
+    fn = getattr(xp, fn)                          # "argmax" / "argmin"
     if dim is None:
         if input.data.size == 0:
             raise RuntimeError(f"{fname}(): Expected reduction dim to be specified for "
                                f"input.numel() == 0.")
-        out = np.asarray(fn(input.data.reshape(-1)), _i64)
+        out = xp.asarray(fn(input.data.reshape(-1)), _i64)
         if keepdim:
             out = out.reshape((1,) * input.ndim)
         return Tensor._make(out, None, 0)
     (axis,) = _single_dim(dim, input.ndim, fname) or (None,)
     if axis is None:
-        return Tensor._make(np.zeros((), _i64), None, 0)
+        return Tensor._make(xp.zeros((), _i64), None, 0)
     out = fn(input.data, axis=axis)
     if keepdim:
-        out = np.expand_dims(out, axis)
-    return Tensor._make(np.asarray(out, _i64), None, 0)
+        out = xp.expand_dims(out, axis)
+    return Tensor._make(xp.asarray(out, _i64), None, 0)
 
 
 def argmax(input, dim=None, keepdim=False):
     """Index of the (first) maximum, int64, no gradient; ``dim=None`` indexes the flattened input."""
-    return _arg(input, dim, keepdim, "argmax", np.argmax)
+    return _arg(input, dim, keepdim, "argmax", "argmax")
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the (first) minimum, int64, no gradient; ``dim=None`` indexes the flattened input."""
-    return _arg(input, dim, keepdim, "argmin", np.argmin)
+    return _arg(input, dim, keepdim, "argmin", "argmin")
 
 
 # --- logsumexp, prod, cumsum ----------------------------------------------------------
@@ -336,21 +346,23 @@ class LogSumExp(Function):
     def forward(self, a, axes, keepdim):
         if a.dtype.kind != "f":
             a = a.astype(_f32)
+        xp = backend.get_array_module(a)
         if a.size == 0:
-            m = np.zeros(_keep_shape(a.shape, axes), a.dtype)
+            m = xp.zeros(_keep_shape(a.shape, axes), a.dtype)
         else:
-            m = np.max(a, axis=axes, keepdims=True)
-            m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            s = np.sum(np.exp(a - m), axis=axes, keepdims=True)
-            out_k = np.log(s) + m
+            m = xp.max(a, axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0).astype(a.dtype, copy=False)
+        with xp.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            s = xp.sum(xp.exp(a - m), axis=axes, keepdims=True)
+            out_k = xp.log(s) + m
         self.a, self.axes, self.keepdim, self.out_k = a, axes, keepdim, out_k
         return out_k if keepdim else out_k.reshape(_out_shape(a.shape, axes, False))
 
     def backward(self, g):
         gk = g if self.keepdim else g.reshape(self.out_k.shape)
-        with np.errstate(over="ignore", invalid="ignore"):
-            return gk * np.exp(self.a - self.out_k)        # softmax over the reduced axes
+        xp = backend.get_array_module(g)
+        with xp.errstate(over="ignore", invalid="ignore"):
+            return gk * xp.exp(self.a - self.out_k)        # softmax over the reduced axes
 
 
 def logsumexp(input, dim=None, keepdim=False):
@@ -368,17 +380,19 @@ class Prod(Function):
         if a.dtype.kind in "bu" or (a.dtype.kind == "i" and dtype is None):
             a = a.astype(_i64)
         self.a, self.axes, self.keepdim = a, axes, keepdim
-        return np.asarray(np.prod(a, axis=axes, keepdims=keepdim))
+        xp = backend.get_array_module(a)
+        return xp.asarray(xp.prod(a, axis=axes, keepdims=keepdim))
 
     def backward(self, g):
         a, axes = self.a, self.axes
+        xp = backend.get_array_module(a)
         zero = a == 0
         nz = zero.sum(axis=axes, keepdims=True)
         # Product of the other elements = prod(nonzeros) / x where x != 0; for the single
         # zero of a slice it is prod(nonzeros); with two or more zeros every entry is 0.
-        p_nz = np.prod(np.where(zero, 1, a), axis=axes, keepdims=True)
-        safe = np.where(zero, 1, a)
-        others = np.where(nz == 0, p_nz / safe, np.where(zero & (nz == 1), p_nz, 0))
+        p_nz = xp.prod(xp.where(zero, 1, a), axis=axes, keepdims=True)
+        safe = xp.where(zero, 1, a)
+        others = xp.where(nz == 0, p_nz / safe, xp.where(zero & (nz == 1), p_nz, 0))
         gk = g if self.keepdim else g.reshape(_keep_shape(a.shape, axes))
         return (gk * others).astype(self.in_dtype, copy=False)
 
@@ -397,14 +411,15 @@ class CumSum(Function):
             a = a.astype(_i64)
         if axis is None:                           # 0-d
             return a.copy()
-        return np.cumsum(a, axis=axis)
+        return backend.get_array_module(a).cumsum(a, axis=axis)
 
     def backward(self, g):
         if self.axis is None:
             return g.astype(self.in_dtype, copy=False)
         ax = self.axis
-        r = np.flip(np.cumsum(np.flip(g, ax), axis=ax), ax)
-        return np.ascontiguousarray(r).astype(self.in_dtype, copy=False)
+        xp = backend.get_array_module(g)
+        r = xp.flip(xp.cumsum(xp.flip(g, ax), axis=ax), ax)
+        return xp.ascontiguousarray(r).astype(self.in_dtype, copy=False)
 
 
 def cumsum(input, dim, dtype=None):
@@ -421,14 +436,15 @@ class PNorm(Function):
 
     def forward(self, a, p, axes, keepdim):
         self.a, self.p, self.axes, self.keepdim = a, p, axes, keepdim
-        ab = np.abs(a)
+        xp = backend.get_array_module(a)
+        ab = xp.abs(a)
         if p == 2:
-            out = np.sqrt(np.sum(ab * ab, axis=axes, keepdims=True))
+            out = xp.sqrt(xp.sum(ab * ab, axis=axes, keepdims=True))
         elif p == 1:
-            out = np.sum(ab, axis=axes, keepdims=True)
+            out = xp.sum(ab, axis=axes, keepdims=True)
         else:
-            with np.errstate(over="ignore", divide="ignore"):
-                out = np.sum(ab ** p, axis=axes, keepdims=True) ** (1.0 / p)
+            with xp.errstate(over="ignore", divide="ignore"):
+                out = xp.sum(ab ** p, axis=axes, keepdims=True) ** (1.0 / p)
         out = out.astype(a.dtype, copy=False)
         self.out_k = out
         return out if keepdim else out.reshape(_out_shape(a.shape, axes, False))
@@ -436,27 +452,29 @@ class PNorm(Function):
     def backward(self, g):
         a, p, out = self.a, self.p, self.out_k
         gk = g if self.keepdim else g.reshape(out.shape)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        xp = backend.get_array_module(a)
+        with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if p == 1:
-                return (gk * np.sign(a)).astype(a.dtype, copy=False)
+                return (gk * xp.sign(a)).astype(a.dtype, copy=False)
             if p == 2:
-                scale = np.where(out == 0, 0, gk / out)
+                scale = xp.where(out == 0, 0, gk / out)
                 return (a * scale).astype(a.dtype, copy=False)
             # d/dx = sign(x) |x|^(p-1) / norm^(p-1)
-            ab = np.abs(a)
-            pw = np.where(ab == 0, 0, ab ** (p - 1)) if p < 1 else ab ** (p - 1)
-            scale = np.where(out == 0, 0, gk / out ** (p - 1))
-            return (np.sign(a) * pw * scale).astype(a.dtype, copy=False)
+            ab = xp.abs(a)
+            pw = xp.where(ab == 0, 0, ab ** (p - 1)) if p < 1 else ab ** (p - 1)
+            scale = xp.where(out == 0, 0, gk / out ** (p - 1))
+            return (xp.sign(a) * pw * scale).astype(a.dtype, copy=False)
 
 
 class NormZero(Function):
     """The "0-norm" (count of nonzeros): piecewise constant, zero gradient (as torch)."""
 
     def forward(self, a, axes, keepdim):
-        return np.asarray(np.sum(a != 0, axis=axes, keepdims=keepdim)).astype(a.dtype)
+        xp = backend.get_array_module(a)
+        return xp.asarray(xp.sum(a != 0, axis=axes, keepdims=keepdim)).astype(a.dtype)
 
     def backward(self, g):
-        return np.zeros(self.inputs[0].shape, g.dtype)
+        return backend.get_array_module(g).zeros(self.inputs[0].shape, g.dtype)
 
 
 class NuclearNorm(Function):
@@ -466,24 +484,26 @@ class NuclearNorm(Function):
 
     def forward(self, a, axes, keepdim):
         r, c = axes
-        m = np.moveaxis(a, (r, c), (-2, -1))
+        xp = backend.get_array_module(a)
+        m = xp.moveaxis(a, (r, c), (-2, -1))
         if self.needs_input_grad[0]:
-            u, sv, vh = np.linalg.svd(m, full_matrices=False)
+            u, sv, vh = xp.linalg.svd(m, full_matrices=False)
             self.uvh = u @ vh                                # (..., R, C)
         else:
-            sv = np.linalg.svd(m, compute_uv=False)
+            sv = xp.linalg.svd(m, compute_uv=False)
         out = sv.sum(axis=-1).astype(a.dtype, copy=False)
         self.axes, self.keepdim = axes, keepdim
         if keepdim:
-            out = np.expand_dims(out, tuple(sorted(axes)))
-        return np.asarray(out)
+            out = xp.expand_dims(out, tuple(sorted(axes)))
+        return xp.asarray(out)
 
     def backward(self, g):
         r, c = self.axes
+        xp = backend.get_array_module(g)
         if self.keepdim:
-            g = np.squeeze(g, axis=tuple(sorted((r, c))))
-        gm = (np.asarray(g)[..., None, None] * self.uvh).astype(g.dtype, copy=False)
-        return np.moveaxis(gm, (-2, -1), (r, c))
+            g = xp.squeeze(g, axis=tuple(sorted((r, c))))
+        gm = (xp.asarray(g)[..., None, None] * self.uvh).astype(g.dtype, copy=False)
+        return xp.moveaxis(gm, (-2, -1), (r, c))
 
 
 def _nuclear(input, dim, keepdim):
@@ -514,7 +534,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         return _nuclear(input, dim, keepdim)
     if isinstance(p, str):
         raise ValueError(f"norm(): p must be 'fro', 'nuc' or a number, got {p!r}")
-    if not isinstance(p, (int, float, np.integer, np.floating)) or isinstance(p, bool):
+    if not isinstance(p, _REAL) or isinstance(p, bool):
         raise TypeError(f"norm(): p must be 'fro', 'nuc' or a number, got {type(p).__name__}")
     axes = _axes(dim, input.ndim)
     from .elementwise import abs as _abs
@@ -535,11 +555,13 @@ def all(input, dim=None, keepdim=False):
     """True where every element (over ``dim``) is nonzero; bool, no gradient."""
     _check(input, "all")
     axes = _axes(dim, input.ndim)
-    return Tensor._make(np.asarray(np.all(input.data, axis=axes, keepdims=bool(keepdim))), None, 0)
+    xp = backend.get_array_module(input.data)
+    return Tensor._make(xp.asarray(xp.all(input.data, axis=axes, keepdims=bool(keepdim))), None, 0)
 
 
 def any(input, dim=None, keepdim=False):
     """True where some element (over ``dim``) is nonzero; bool, no gradient."""
     _check(input, "any")
     axes = _axes(dim, input.ndim)
-    return Tensor._make(np.asarray(np.any(input.data, axis=axes, keepdims=bool(keepdim))), None, 0)
+    xp = backend.get_array_module(input.data)
+    return Tensor._make(xp.asarray(xp.any(input.data, axis=axes, keepdims=bool(keepdim))), None, 0)

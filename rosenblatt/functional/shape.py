@@ -6,10 +6,11 @@ reshape back, permute by the inverse permutation, slice (``cat``), concatenate
 Where NumPy can return a view (reshape, permute, expand, split), the forward does,
 as PyTorch does.
 """
+import itertools
 import math
+import numbers
 
-import numpy as np
-
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _check_dim
 from .arithmetic import unbroadcast
@@ -28,7 +29,7 @@ def _check_tensor(x, fname, name="input"):
 
 
 def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+    return isinstance(v, (int, numbers.Integral)) and not isinstance(v, bool)
 
 
 def _int_tuple(args, fname, name):
@@ -76,10 +77,11 @@ def _dims(dims, ndim, fname, name="dims"):
 
 def _result_dtype(arrays):
     """PyTorch's promotion for cat/stack: floats win over ints; the widest float wins."""
+    xp = backend.get_array_module(*arrays)
     floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
     if floats:
-        return np.result_type(*floats)
-    return np.result_type(*[a.dtype for a in arrays])
+        return xp.result_type(*floats)
+    return xp.result_type(*[a.dtype for a in arrays])
 
 
 # --- views: reshape, permute, expand ----------------------------------------------------
@@ -171,7 +173,7 @@ def unsqueeze(input, dim):
 
 class Permute(Function):
     def forward(self, a, dims):
-        self.inv = tuple(np.argsort(dims))
+        self.inv = tuple(sorted(range(len(dims)), key=dims.__getitem__))   # the inverse permutation
         return a.transpose(dims)
 
     def backward(self, g):
@@ -232,7 +234,7 @@ def t(input):
 class Expand(Function):
     def forward(self, a, shape):
         self.in_shape = a.shape
-        return np.broadcast_to(a, shape)
+        return backend.get_array_module(a).broadcast_to(a, shape)
 
     def backward(self, g):
         return unbroadcast(g, self.in_shape)
@@ -280,7 +282,7 @@ class Repeat(Function):
         self.in_shape = a.shape
         self.padded = (1,) * lead + a.shape
         self.reps = reps
-        return np.tile(a.reshape(self.padded), reps)
+        return backend.get_array_module(a).tile(a.reshape(self.padded), reps)
 
     def backward(self, g):
         # out[r0*s0 + i0, ...] = a[i0, ...]: view g as (r0, s0, r1, s1, ...) and sum the r's.
@@ -306,7 +308,7 @@ def repeat(input, *sizes):
 
 class Contiguous(Function):
     def forward(self, a):
-        return np.ascontiguousarray(a)
+        return backend.get_array_module(a).ascontiguousarray(a)
 
     def backward(self, g):
         return g
@@ -344,13 +346,15 @@ class Cat(Function):
         self.dim = dim
         self.sizes = [a.shape[dim] for a in kept]
         self.dtypes = [a.dtype for a in arrays]
-        return np.concatenate(kept, axis=dim, dtype=_result_dtype(arrays))
+        xp = backend.get_array_module(*arrays)
+        return xp.concatenate(kept, axis=dim, dtype=_result_dtype(arrays))
 
     def backward(self, g):
-        parts = iter(np.split(g, np.cumsum(self.sizes)[:-1], axis=self.dim))
+        xp = backend.get_array_module(g)
+        parts = iter(xp.split(g, list(itertools.accumulate(self.sizes))[:-1], axis=self.dim))
         out = []
         for skip, dt, need in zip(self.skip, self.dtypes, self.needs_input_grad):
-            p = np.zeros(0, dt) if skip else next(parts)
+            p = xp.zeros(0, dt) if skip else next(parts)
             out.append((p if p.dtype == dt else p.astype(dt)) if need else None)
         return tuple(out)
 
@@ -384,10 +388,11 @@ class Stack(Function):
     def forward(self, *arrays, dim):
         self.dim = dim
         self.dtypes = [a.dtype for a in arrays]
-        return np.stack(arrays, axis=dim, dtype=_result_dtype(arrays))
+        xp = backend.get_array_module(*arrays)
+        return xp.stack(arrays, axis=dim, dtype=_result_dtype(arrays))
 
     def backward(self, g):
-        parts = np.moveaxis(g, self.dim, 0)
+        parts = backend.get_array_module(g).moveaxis(g, self.dim, 0)
         return tuple((p if p.dtype == dt else p.astype(dt)) if need else None
                      for p, dt, need in zip(parts, self.dtypes, self.needs_input_grad))
 
@@ -423,11 +428,11 @@ class Split(Function):
     def forward(self, a, offsets, dim):
         self.dim = dim
         self.offsets = offsets
-        return tuple(np.split(a, offsets, axis=dim))
+        return tuple(backend.get_array_module(a).split(a, offsets, axis=dim))
 
     def backward(self, *grads):
         # The engine fills zeros for pieces that got no gradient.
-        return np.concatenate(grads, axis=self.dim)
+        return backend.get_array_module(*grads).concatenate(grads, axis=self.dim)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -455,7 +460,7 @@ def split(tensor, split_size_or_sections, dim=0):
                         f"ints, not {type(s).__name__}")
     if len(sizes) == 1:
         return (reshape(tensor, tensor.shape),)
-    offsets = tuple(np.cumsum(sizes)[:-1].tolist())
+    offsets = tuple(itertools.accumulate(sizes))[:-1]
     return Split.apply(tensor, offsets=offsets, dim=d)
 
 
@@ -473,10 +478,10 @@ def chunk(input, chunks, dim=0):
 class Unbind(Function):
     def forward(self, a, dim):
         self.dim = dim
-        return tuple(np.moveaxis(a, dim, 0))
+        return tuple(backend.get_array_module(a).moveaxis(a, dim, 0))
 
     def backward(self, *grads):
-        return np.stack(grads, axis=self.dim)
+        return backend.get_array_module(*grads).stack(grads, axis=self.dim)
 
 
 def unbind(input, dim=0):
@@ -495,10 +500,10 @@ def unbind(input, dim=0):
 class Flip(Function):
     def forward(self, a, dims):
         self.dims = dims
-        return np.flip(a, dims).copy()     # PyTorch's flip copies
+        return backend.get_array_module(a).flip(a, dims).copy()     # PyTorch's flip copies
 
     def backward(self, g):
-        return np.flip(g, self.dims)
+        return backend.get_array_module(g).flip(g, self.dims)
 
 
 def flip(input, *dims):
@@ -515,7 +520,7 @@ class Narrow(Function):
         return a[self.key]
 
     def backward(self, g):
-        ga = np.zeros(self.in_shape, g.dtype)
+        ga = backend.get_array_module(g).zeros(self.in_shape, g.dtype)
         ga[self.key] = g
         return ga
 

@@ -1,14 +1,13 @@
 """``embedding`` (a table lookup with a fast backward for repeated indices) and ``one_hot``.
 
 The backward of a lookup sums the output gradients of every position that used the same
-row.  ``np.add.at`` does that but is slow; here the rows are grouped instead:
+row.  NumPy's ``add.at`` does that but is slow; here the rows are grouped instead:
 
 * small vocabulary: one GEMM with a one-hot matrix, ``onehot(V, N) @ g (N, D)``;
-* otherwise: sort the indices, ``np.add.reduceat`` the sorted gradient rows per run of
+* otherwise: sort the indices, ``add.reduceat`` the sorted gradient rows per run of
   equal indices, and write the sums into the touched rows only.
 """
-import numpy as np
-
+from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 
@@ -19,19 +18,20 @@ _ONEHOT_LIMIT = 1 << 22         # V * N below this: the one-hot GEMM is the fast
 
 def _scatter_rows(idx, g, num_rows):
     """``out[idx[k]] += g[k]`` for a flat int array ``idx`` (N,) and ``g`` (N, D)."""
+    xp = backend.get_array_module(g)
     N, D = g.shape
-    out = np.zeros((num_rows, D), g.dtype)
+    out = xp.zeros((num_rows, D), g.dtype)
     if N == 0:
         return out
     if num_rows * N <= _ONEHOT_LIMIT:
-        onehot = np.zeros((num_rows, N), g.dtype)
-        onehot[idx, np.arange(N)] = 1
-        np.matmul(onehot, g, out=out)
+        onehot = xp.zeros((num_rows, N), g.dtype)
+        onehot[idx, xp.arange(N)] = 1
+        xp.matmul(onehot, g, out=out)
         return out
-    order = np.argsort(idx, kind="stable")
+    order = xp.argsort(idx, kind="stable")
     s = idx[order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    out[s[starts]] = np.add.reduceat(g[order], starts, axis=0)
+    starts = xp.flatnonzero(xp.concatenate(([True], s[1:] != s[:-1])))
+    out[s[starts]] = xp.add.reduceat(g[order], starts, axis=0)
     return out
 
 
@@ -50,7 +50,7 @@ class Embedding(Function):
 
 
 def _int_indices(input, fn):
-    arr = input.data if isinstance(input, Tensor) else np.asarray(input)
+    arr = input.data if isinstance(input, Tensor) else backend.xp.asarray(input)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{fn}: input (the indices) must be an integer tensor (int64 or int32), "
                         f"got {arr.dtype}")
@@ -95,6 +95,7 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError(f"one_hot: class values must be in [0, {num_classes - 1}] "
                            f"(num_classes={num_classes}), got values in "
                            f"[{int(idx.min())}, {int(idx.max())}]")
-    out = np.zeros(idx.shape + (num_classes,), np.int64)
-    np.put_along_axis(out, idx[..., None].astype(np.intp), 1, axis=-1)
+    xp = backend.get_array_module(idx)
+    out = xp.zeros(idx.shape + (num_classes,), xp.int64)
+    xp.put_along_axis(out, idx[..., None].astype(xp.intp), 1, axis=-1)
     return Tensor._make(out, None, 0)

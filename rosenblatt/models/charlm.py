@@ -19,12 +19,12 @@ Truncated backpropagation through time, the idiom::
 With random sampling (consecutive batches unrelated) the state is reset instead.
 """
 import math
-import time
 
 import numpy as np
 
 from .. import functional as F
 from .. import random as _random
+from .._checks import check_choice, check_non_negative, check_positive_int
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..nn.module import Module
@@ -54,8 +54,7 @@ class CharLM(Module):
     def __init__(self, vocab_size, embed_dim, hidden_size, num_layers=1, cell="lstm", dropout=0.0):
         super().__init__()
         from .. import nn
-        if cell not in _CELLS:
-            raise ValueError(f"CharLM: cell must be one of {_CELLS}, got {cell!r}")
+        check_choice(cell, "cell", _CELLS, "CharLM")
         self.vocab_size, self.embed_dim, self.hidden_size = vocab_size, embed_dim, hidden_size
         self.num_layers, self.cell, self.dropout_p = num_layers, cell, float(dropout)
         self.embedding = nn.Embedding(vocab_size, embed_dim)
@@ -166,10 +165,9 @@ def generate(model, vocab, prompt, length, temperature=1.0, top_k=None, generato
     """
     if not isinstance(prompt, str) or not prompt:
         raise ValueError("generate: prompt must be a non-empty string")
-    if temperature < 0:
-        raise ValueError(f"generate: temperature must be >= 0, got {temperature}")
-    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
-        raise ValueError(f"generate: top_k must be a positive int or None, got {top_k!r}")
+    check_non_negative(temperature, "temperature", "generate")
+    if top_k is not None:
+        check_positive_int(top_k, "top_k", "generate")
     g = _random.default_generator() if generator is None else generator
     was_training = model.training
     model.eval()
@@ -189,6 +187,32 @@ def generate(model, vocab, prompt, length, temperature=1.0, top_k=None, generato
     return prompt + vocab.decode(out)
 
 
+def _bptt_step(model, optimizer, clip, carry_state):
+    """A training step on one ``(X, Y)`` batch of windows: next-character cross-entropy,
+    backward, ``clip_grad_norm_(clip)``, optimiser step.  With ``carry_state`` the state is
+    carried to the next window and detached there (truncated BPTT); else every window
+    starts from zeros (random sampling: consecutive windows are unrelated)."""
+    from ..nn.utils import clip_grad_norm_
+    V = model.vocab_size
+    state = None
+
+    def step(batch):
+        nonlocal state
+        X, Y = batch
+        state = detach_state(state) if carry_state else None
+        x = np.ascontiguousarray(X.data.T)
+        y = Tensor._make(np.ascontiguousarray(Y.data.T).reshape(-1), None, 0)
+        optimizer.zero_grad()
+        logits, state = model.forward_time_major(x, state)
+        loss = F.cross_entropy(logits.reshape(-1, V), y)
+        loss.backward()
+        if clip:
+            clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        return float(loss.item())
+    return step
+
+
 def train_charlm(model, train_data, val_data=None, epochs=1, batch_size=32, num_steps=64, lr=2e-3,
                  clip=1.0, use_random_iter=False, max_steps=None, time_limit=None, log=None,
                  generator=None):
@@ -196,59 +220,38 @@ def train_charlm(model, train_data, val_data=None, epochs=1, batch_size=32, num_
 
     Adam(lr), ``clip_grad_norm_(clip)``, truncated BPTT over ``num_steps`` (the state is
     carried and detached between batches with sequential partitioning, reset with random
-    sampling).  ``max_steps`` / ``time_limit`` (seconds) stop early.  The history holds the
-    training loss per logged step and the validation perplexity per epoch.
+    sampling), run by :func:`rosenblatt.training.train_steps`.  ``max_steps`` /
+    ``time_limit`` (seconds) stop early.  The history holds the mean training loss at step 1
+    and every 50 steps (``step``, ``loss``, ``time``) and the validation perplexity per
+    epoch (``epoch``, ``val_ppl``), then ``steps`` and ``seconds``.
     """
-    from ..nn.utils import clip_grad_norm_
     from ..optim import Adam
+    from ..training import StepBudget, train_steps
     from ..utils.data.datasets.text import seq_data_iter_random, seq_data_iter_sequential
     opt = Adam(model.parameters(), lr=lr)
-    it = seq_data_iter_random if use_random_iter else seq_data_iter_sequential
+    windows = seq_data_iter_random if use_random_iter else seq_data_iter_sequential
     hist = {"step": [], "loss": [], "epoch": [], "val_ppl": [], "time": []}
-    step, t0 = 0, time.perf_counter()
-    V = model.vocab_size
+    budget = StepBudget(max_steps, time_limit)
     model.train()
-    stop = False
-    for epoch in range(epochs):
-        state = None
-        run_loss, run_n = 0.0, 0
-        for X, Y in it(train_data, batch_size, num_steps, generator):
-            if use_random_iter or state is None:
-                state = None                       # fresh zeros for unrelated windows
-            else:
-                state = detach_state(state)        # truncated BPTT
-            x = np.ascontiguousarray(X.data.T)
-            y = Tensor._make(np.ascontiguousarray(Y.data.T).reshape(-1), None, 0)
-            logits, state = model.forward_time_major(x, state)
-            loss = F.cross_entropy(logits.reshape(-1, V), y)
-            opt.zero_grad()
-            loss.backward()
-            if clip:
-                clip_grad_norm_(model.parameters(), clip)
-            opt.step()
-            step += 1
-            run_loss += float(loss.item())
-            run_n += 1
-            if step % 50 == 0 or step == 1:
-                hist["step"].append(step)
-                hist["loss"].append(run_loss / run_n)
-                hist["time"].append(time.perf_counter() - t0)
-                if log:
-                    log(f"epoch {epoch + 1} step {step}: loss {run_loss / run_n:.3f} "
-                        f"({time.perf_counter() - t0:.0f}s)")
-                run_loss, run_n = 0.0, 0
-            if (max_steps is not None and step >= max_steps) or \
-                    (time_limit is not None and time.perf_counter() - t0 > time_limit):
-                stop = True
-                break
+    for epoch in range(1, epochs + 1):
+        def report(step, loss):
+            hist["step"].append(step)
+            hist["loss"].append(loss)
+            hist["time"].append(budget.seconds)
+            if log:
+                log(f"epoch {epoch} step {step}: loss {loss:.3f} ({budget.seconds:.0f}s)")
+
+        stopped = train_steps(_bptt_step(model, opt, clip, carry_state=not use_random_iter),
+                              windows(train_data, batch_size, num_steps, generator), budget,
+                              report, report_when=lambda step, done: step % 50 == 0 or step == 1)
         if val_data is not None:
             ppl = perplexity(model, val_data, batch_size, num_steps)
-            hist["epoch"].append(epoch + 1)
+            hist["epoch"].append(epoch)
             hist["val_ppl"].append(ppl)
             if log:
-                log(f"epoch {epoch + 1}: validation perplexity {ppl:.2f}")
-        if stop:
+                log(f"epoch {epoch}: validation perplexity {ppl:.2f}")
+        if stopped:
             break
-    hist["steps"] = step
-    hist["seconds"] = time.perf_counter() - t0
+    hist["steps"] = budget.steps
+    hist["seconds"] = budget.seconds
     return hist

@@ -24,6 +24,7 @@ State dict keys: ``features.{0,3}.{weight,bias}`` (C1, C3) and
 ``classifier.{1,3,5}.{weight,bias}`` (C5, F6, output).
 """
 from .. import nn
+from .._checks import check_choice
 from ..functional import tanh
 
 __all__ = ["LeNet5", "ScaledTanh"]
@@ -55,10 +56,8 @@ class LeNet5(nn.Module):
 
     def __init__(self, variant="modern", num_classes=10, in_channels=1, input_size=28):
         super().__init__()
-        if variant not in _VARIANTS:
-            raise ValueError(f"LeNet5: variant must be one of {_VARIANTS}, got {variant!r}")
-        if input_size not in (28, 32):
-            raise ValueError(f"LeNet5: input_size must be 28 (C1 pads by 2) or 32, got {input_size!r}")
+        check_choice(variant, "variant", _VARIANTS, "LeNet5")
+        check_choice(input_size, "input_size", (28, 32), "LeNet5")
         self.variant = variant
         self.num_classes = num_classes
         self.in_channels = in_channels

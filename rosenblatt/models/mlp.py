@@ -10,6 +10,7 @@ flattened to ``(N, features)`` first.
 from collections import OrderedDict
 
 from .. import nn
+from .._checks import check_probability
 
 __all__ = ["MLP"]
 
@@ -58,8 +59,7 @@ class MLP(nn.Sequential):
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"MLP: sizes must hold at least two positive ints "
                              f"[in_features, ..., out_features], got {sizes}")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout!r}")
+        check_probability(dropout, "dropout", "MLP", include_one=False)
         make_act = _activation_factory(activation)
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import random as _random
+from .._checks import check_choice, check_positive, check_positive_int
 from ..autograd.tensor import Tensor
 from ..nn.module import Module, Parameter
 
@@ -74,8 +75,7 @@ class Perceptron(Module):
 
     def __init__(self, in_features):
         super().__init__()
-        if not isinstance(in_features, (int, np.integer)) or isinstance(in_features, bool) or in_features < 1:
-            raise ValueError(f"Perceptron: in_features must be a positive int, got {in_features!r}")
+        check_positive_int(in_features, "in_features", "Perceptron")
         self.in_features = int(in_features)
         self.weight = Parameter(np.zeros((1, self.in_features), np.float32))
         self.bias = Parameter(np.zeros((1,), np.float32))
@@ -141,12 +141,9 @@ class Perceptron(Module):
             self.labels = (-1, 1)
         else:
             raise ValueError(f"Perceptron.fit: y must hold labels in {{0, 1}} or {{-1, 1}}, got {sorted(values)}")
-        if not np.isfinite(lr) or lr <= 0:
-            raise ValueError(f"Perceptron.fit: lr must be a positive number, got {lr!r}")
-        if not isinstance(max_epochs, (int, np.integer)) or max_epochs < 1:
-            raise ValueError(f"Perceptron.fit: max_epochs must be a positive int, got {max_epochs!r}")
-        if record not in ("epoch", "step"):
-            raise ValueError(f"Perceptron.fit: record must be 'epoch' or 'step', got {record!r}")
+        check_positive(lr, "lr", "Perceptron.fit", finite=True)
+        check_positive_int(max_epochs, "max_epochs", "Perceptron.fit")
+        check_choice(record, "record", ("epoch", "step"), "Perceptron.fit")
 
         neg, pos = self.labels
         w = self.weight.data[0].astype(np.float64)

@@ -1,9 +1,10 @@
 """Recurrent modules: ``RNNCell``, ``GRUCell``, ``LSTMCell`` and the layers ``RNN``, ``GRU``, ``LSTM``.
 
 The cells are written readably from primitive ops (matmul, add, tanh, sigmoid, mul): they
-are the reference the fused layers are tested against.  The layers run one fused
-``Function`` per layer and direction (:mod:`rosenblatt.functional.recurrent`) with a
-hand-written backpropagation through time.
+are the reference the layers are tested against.  The layers run one ``Function`` per layer
+and direction with a hand-written backpropagation through time: the readable reference in
+:mod:`rosenblatt.functional.recurrent`, or in fast mode its fused CPU kernel
+(``kernels/cpu/recurrent.py``).
 
 Parameters, their shapes, names, gate orders and initialisation are PyTorch's:
 ``weight_ih_l{k}`` (G*H, in), ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}``
@@ -167,7 +168,7 @@ class LSTMCell(RNNCellBase):
         return h_new, c_new
 
 
-# -- layers (fused) ---------------------------------------------------------------------------
+# -- layers -----------------------------------------------------------------------------------
 class RNNBase(Module):
     """Shared machinery of ``RNN``, ``GRU``, ``LSTM``."""
 

@@ -8,8 +8,11 @@ __all__ = ["AdamW"]
 class AdamW(Adam):
     """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False)``
 
-    As :class:`Adam`, but the weight decay shrinks the parameter directly
-    (``p = p * (1 - lr * weight_decay)``) instead of being added to the gradient.
+    As :class:`Adam`, but the weight decay shrinks the parameter directly before the
+    update, instead of being added to the gradient::
+
+        p = p * (1 - lr * weight_decay)
+        (then Adam's update with weight_decay = 0)
     """
 
     _decoupled = True

@@ -4,11 +4,13 @@ An optimiser holds ``param_groups`` (a list of dicts: ``'params'`` plus one entr
 per option, so each group can have its own ``lr``...), ``defaults`` (the options
 given to the constructor) and ``state`` (a dict keyed by parameter).
 
-Updates run on the raw arrays (``p.data``) with in-place NumPy ufuncs: no
-autograd graph is built and few temporaries are made.  Per-parameter state
-(``momentum_buffer``, ``exp_avg``...) is kept as plain ``numpy.ndarray`` values
-and Python numbers (``'step'`` is an ``int``), so ``state_dict()`` can be written
-by :func:`rosenblatt.save` without pickle.
+:meth:`Optimizer.step` visits every parameter that has a gradient and calls the
+subclass's ``_update(p, x, g, group)``: the optimiser's formulas, written on the
+raw arrays (``x`` is ``p.data``, ``g`` the gradient's array) with in-place array
+operations, so no autograd graph is built and no large temporaries are made.
+Per-parameter state (``momentum_buffer``, ``exp_avg``...) is kept as plain arrays and
+Python numbers (``'step'`` is an ``int``), so ``state_dict()`` can be written by
+:func:`rosenblatt.save` without pickle.
 
 ``state_dict()`` has torch's layout::
 
@@ -18,10 +20,11 @@ by :func:`rosenblatt.save` without pickle.
 where parameters are numbered in order across the groups.
 """
 import copy
+import numbers
 from collections import defaultdict
 
-import numpy as np
-
+from .. import backend
+from .._checks import check_non_negative, check_number
 from ..autograd.tensor import Tensor
 
 __all__ = ["Optimizer", "required"]
@@ -37,18 +40,13 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-def _check_number(value, label, minimum=0.0, strict=False, maximum=None):
-    """torch-style validation: ``_check_number(-1, "learning rate")`` raises
-    ``ValueError("Invalid learning rate: -1")``."""
+def _check_hyperparameter(value, label):
+    """PyTorch's check of an option: ``Invalid learning rate: -1`` (ValueError) for a
+    negative or NaN value; TypeError for a non-number."""
     if isinstance(value, Tensor):
         value = value.item()
-    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
-        raise TypeError(f"Invalid {label}: expected a number, got {type(value).__name__}")
-    bad = (value <= minimum) if strict else (value < minimum)
-    if maximum is not None and value >= maximum:
-        bad = True
-    if bad or value != value:
-        raise ValueError(f"Invalid {label}: {value}")
+    check_number(value, label, message="Invalid {name}: expected a number, got {type}")
+    check_non_negative(value, label, message="Invalid {name}: {value}")
 
 
 class Optimizer:
@@ -130,9 +128,21 @@ class Optimizer:
                     p.grad = None
                 else:
                     # A new zero array: the old one may be shared with another leaf.
-                    p.grad.data = np.zeros_like(p.grad.data)
+                    p.grad.data = backend.get_array_module(p.grad.data).zeros_like(p.grad.data)
 
     def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self._update(p, self._writable(p), self._grad_array(p), group)
+        return loss
+
+    def _update(self, p, x, g, group):
+        """Update parameter ``p`` in place: ``x`` is its array, ``g`` its gradient's array
+        (never to be modified: the engine may share it between leaves), ``group`` its
+        parameter group; the update's state lives in ``self.state[p]``."""
         raise NotImplementedError(f"{type(self).__name__}.step() is not implemented")
 
     def _closure(self, closure):
@@ -148,41 +158,40 @@ class Optimizer:
         """The parameter's array, made writeable (a copy) if it is a read-only view."""
         d = p.data
         if not d.flags.writeable:
-            d = p.data = np.array(d)
+            d = p.data = backend.get_array_module(d).array(d)
         return d
+
+    def _grad_array(self, p):
+        g = p.grad
+        g = g.data if isinstance(g, Tensor) else backend.as_array(g)
+        if g.shape != p.data.shape:
+            raise RuntimeError(f"{type(self).__name__}: gradient of shape {tuple(g.shape)} does "
+                               f"not match its parameter's shape {tuple(p.data.shape)}")
+        return g
 
     def _buffer(self, p, key="tmp"):
         """A scratch array shaped like ``p`` (not part of the state; reused every step)."""
         k = (id(p), key)
         buf = self._scratch.get(k)
         if buf is None or buf.shape != p.data.shape or buf.dtype != p.data.dtype:
-            buf = self._scratch[k] = np.empty_like(p.data)
+            buf = self._scratch[k] = backend.get_array_module(p.data).empty_like(p.data)
         return buf
 
-    def _direction(self, p, x, g, weight_decay, maximize):
-        """The effective gradient ``±g + weight_decay * x`` (L2 coupled into the gradient).
+    def _gradient(self, p, x, g, weight_decay=0, maximize=False):
+        """The gradient the update follows: ``g``, negated when maximizing, plus
+        ``weight_decay * x`` (an L2 penalty coupled into the gradient).
 
-        Written into ``p``'s scratch buffer when it differs from ``g``; the raw
-        gradient array is never modified (the engine may share it between leaves).
+        Written into ``p``'s ``"grad"`` scratch array when it differs from ``g``.
         """
-        if weight_decay != 0:
-            s = self._buffer(p)
-            np.multiply(x, weight_decay, out=s)
-            (np.subtract if maximize else np.add)(s, g, out=s)
-            return s
-        return np.negative(g, out=self._buffer(p)) if maximize else g
-
-    def _grads(self, group):
-        """Yield ``(p, array, grad_array)`` for the group's parameters that have a gradient."""
-        for p in group["params"]:
-            g = p.grad
-            if g is None:
-                continue
-            g = g.data if isinstance(g, Tensor) else np.asarray(g)
-            if g.shape != p.data.shape:
-                raise RuntimeError(f"{type(self).__name__}: gradient of shape {tuple(g.shape)} does "
-                                   f"not match its parameter's shape {tuple(p.data.shape)}")
-            yield p, self._writable(p), g
+        xp = backend.get_array_module(x)
+        if weight_decay == 0:
+            return xp.negative(g, out=self._buffer(p, "grad")) if maximize else g
+        d = xp.multiply(x, weight_decay, out=self._buffer(p, "grad"))
+        if maximize:
+            d -= g
+        else:
+            d += g
+        return d
 
     # -- state dict -------------------------------------------------------------------
     def state_dict(self):
@@ -249,22 +258,26 @@ class Optimizer:
 
 
 def _key(k):
-    if isinstance(k, (np.integer, np.ndarray)):
+    if isinstance(k, numbers.Integral) or (backend.is_array(k) and k.ndim == 0):
         return int(k)
     if isinstance(k, str) and k.isdigit():
         return int(k)
     return k
 
 
+def _torch_to_array(v):
+    """A rosenblatt or torch tensor as its array; anything else unchanged."""
+    if isinstance(v, Tensor):
+        return v.data
+    if hasattr(v, "detach") and hasattr(v, "numpy"):  # a torch tensor
+        return v.detach().cpu().numpy()
+    return v
+
+
 def _plain(v):
     """A torch/NumPy scalar as a Python number; tuples/lists recursively."""
-    if isinstance(v, Tensor):
-        v = v.data
-    if hasattr(v, "detach") and hasattr(v, "numpy"):  # a torch tensor
-        v = v.detach().cpu().numpy()
-    if isinstance(v, np.ndarray) and v.ndim == 0:
-        return v.item()
-    if isinstance(v, np.generic):
+    v = _torch_to_array(v)
+    if getattr(v, "ndim", None) == 0 and hasattr(v, "item"):    # 0-d array or NumPy scalar
         return v.item()
     if isinstance(v, list):
         return [_plain(x) for x in v]
@@ -275,18 +288,14 @@ def _plain(v):
 
 def _restore(val, p):
     """A state entry as stored here: arrays copied in the parameter's dtype, 'step' as int."""
-    if isinstance(val, Tensor):
-        val = val.data
-    if hasattr(val, "detach") and hasattr(val, "numpy"):
-        val = val.detach().cpu().numpy()
-    if isinstance(val, np.ndarray) and val.ndim == 0:
-        val = val.item()
-    if isinstance(val, np.generic):
+    val = _torch_to_array(val)
+    if getattr(val, "ndim", None) == 0 and hasattr(val, "item"):
         val = val.item()
     if isinstance(val, float) and val.is_integer():
         return int(val)
-    if isinstance(val, np.ndarray):
-        if val.shape == p.data.shape and np.issubdtype(val.dtype, np.floating):
-            return np.array(val, dtype=p.data.dtype)
-        return np.array(val)
+    if backend.is_array(val):
+        xp = backend.get_array_module(val)
+        if val.shape == p.data.shape and backend.is_floating(val.dtype):
+            return xp.array(val, dtype=p.data.dtype)
+        return xp.array(val)
     return copy.deepcopy(val)

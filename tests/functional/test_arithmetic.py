@@ -1,9 +1,9 @@
-"""Arithmetic outputs: large results come from the buffer cache with NumPy's dtype and layout."""
+"""Arithmetic outputs: large results have NumPy's values, dtype and layout (in either kernel
+mode; tests/kernels/cpu/test_elementwise.py checks that fast mode takes them from the cache)."""
 import numpy as np
 import pytest
 
 import rosenblatt as rb
-from rosenblatt import backend
 from rosenblatt.functional.arithmetic import _binary
 from tests.oracle import compare
 
@@ -13,14 +13,13 @@ BIG = (64, 48, 32)          # 393 KB of float32: above the cache threshold
 
 @pytest.mark.parametrize("other", [2.5, 3, True, np.float32(2), np.ones(32, np.float32),
                                    np.ones((48, 1), np.float32), np.ones(BIG, np.float32)])
-def test_large_results_match_numpy_and_come_from_the_cache(other):
+def test_large_results_match_numpy(other):
     a = np.random.default_rng(0).standard_normal(BIG).astype(np.float32)
     for ufunc in (np.multiply, np.add, np.subtract, np.true_divide):
         for x, y in ((a, other), (other, a)):
             got, want = _binary(ufunc, x, y), ufunc(x, y)
             assert got.dtype == want.dtype and got.shape == want.shape
             np.testing.assert_array_equal(got, want)
-            assert got.base is not None and got.base.base is None   # a view of a cache buffer
             assert not np.shares_memory(got, a)
 
 
@@ -46,5 +45,3 @@ def test_scaled_large_tensor_oracle_and_fresh_outputs():
     y2 = t * 3.0
     assert not np.shares_memory(y1.data, y2.data)
     np.testing.assert_array_equal(y1.data, x * np.float32(2))
-    from rosenblatt.kernels.cpu import buffers
-    assert buffers.cache_info()["buffers"] >= 2

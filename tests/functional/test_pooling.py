@@ -97,40 +97,23 @@ def test_max_pool_2x2_tiling_oracle(layout):
     compare("max_pool2d", fn, _rand(3, 4, 8, 6, seed=11))
 
 
-@pytest.fixture
-def spy_pairs(monkeypatch):
-    """Counts the 2x2/2 pairwise max-pool path's backward calls."""
-    from rosenblatt.functional.pooling import MaxPool2dFn
-    calls = []
-    orig = MaxPool2dFn._backward_2x2
-
-    def spy(self, g):
-        calls.append(g.shape)
-        return orig(self, g)
-    monkeypatch.setattr(MaxPool2dFn, "_backward_2x2", spy)
-    return calls
-
-
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_max_pool_2x2_pairs_path_float64_ties_and_layouts(spy_pairs, layout):
+def test_max_pool_2x2_float64_ties_and_layouts(layout):
     x = np.random.default_rng(19).integers(0, 3, (2, 3, 6, 4)).astype(np.float64)
     compare("max_pool2d", lambda m, x: m.nn.functional.max_pool2d(_laid_out(m, x, layout), 2), x)
-    assert spy_pairs                                    # the pairwise path ran
 
 
-def test_max_pool_2x2_pairs_path_gradcheck(spy_pairs):
+def test_max_pool_2x2_gradcheck():
     x = rb.tensor(np.random.default_rng(14).standard_normal((2, 2, 4, 6)), requires_grad=True)
     assert rb.autograd.gradcheck(lambda x: rb.max_pool2d(x, 2), (x,))
-    assert spy_pairs
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_max_pool_2x2_infinite_gradient_only_reaches_the_winner(spy_pairs, dtype):
+def test_max_pool_2x2_infinite_gradient_only_reaches_the_winner(dtype):
     # A losing input gets exactly 0, not inf * 0 = nan.
     x = rb.tensor(np.array([[[[1., 2., 5., 0.], [3., 4., 0., 5.]]]], dtype), requires_grad=True)
     rb.max_pool2d(x, 2).backward(rb.tensor(np.array([[[[np.inf, -np.inf]]]], dtype)))
     np.testing.assert_array_equal(x.grad.data.ravel(), [0, 0, -np.inf, 0, 0, np.inf, 0, 0])
-    assert spy_pairs
 
 
 @pytest.mark.parametrize("k,s,ret", [(3, 3, False), ((2, 1), (2, 1), False), (2, 2, True)])
@@ -152,21 +135,6 @@ def test_avg_pool_2x2_tiling_any_layout_oracle(layout, dtype):
     def fn(m, x):
         return m.nn.functional.avg_pool2d(_laid_out(m, x, layout), 2)
     compare("avg_pool2d", fn, x)
-
-
-@pytest.mark.parametrize("layout", LAYOUTS[:3])
-def test_pool_output_and_gradient_keep_the_input_memory_order(layout):
-    # What conv2d hands over (C order, channel-first, row-major) flows on without copies.
-    from rosenblatt.functional.pooling import AvgPool2dFn, MaxPool2dFn, _layout
-    xl = _laid_out(rb, rb.tensor(_rand(2, 3, 8, 6, seed=18)), layout).data
-    for fn, args in ((MaxPool2dFn, ((2, 2), (2, 2), (0, 0), (1, 1), False, None)),
-                     (AvgPool2dFn, ((2, 2), (2, 2), (0, 0), False, True, None)),
-                     (MaxPool2dFn, ((3, 2), (2, 2), (0, 0), (1, 1), False, None))):
-        f = fn()
-        f.needs_input_grad = (True,) + (False,) * 6
-        y = f.forward(xl, *args)
-        assert _layout(y) == _layout(xl)
-        assert _layout(f.backward(np.ones_like(y))[0]) == _layout(xl)
 
 
 def test_max_pool_gradient_in_another_memory_order():
@@ -278,3 +246,29 @@ def test_pool_errors():
         rb.avg_pool2d(x, 0)
     with pytest.raises(ValueError, match="output_size"):
         rb.adaptive_avg_pool2d(x, (2, 2, 2))
+
+
+REFERENCE_GRADCHECKS = [
+    lambda x: rb.max_pool2d(x, 2),
+    lambda x: rb.max_pool2d(x, 3, 2, 1),
+    lambda x: rb.max_pool2d(x, 3, 2, 1, ceil_mode=True),
+    lambda x: rb.max_pool2d(x, (2, 3), (1, 2), 1, dilation=(2, 1)),
+    lambda x: rb.max_pool2d(x, 2, 1, return_indices=True)[0],
+    lambda x: rb.avg_pool2d(x, 2),
+    lambda x: rb.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    lambda x: rb.avg_pool2d(x, (3, 2), 1, (1, 0)),
+    lambda x: rb.avg_pool2d(x, 2, 1, divisor_override=3),
+]
+
+
+@pytest.mark.parametrize("i", range(len(REFERENCE_GRADCHECKS)))
+def test_reference_gradcheck_float64(i):
+    # The reference Functions themselves (the kernels are checked against them in
+    # tests/kernels/cpu/test_pooling.py).
+    x = rb.tensor(np.random.default_rng(21).standard_normal((2, 2, 6, 7)), requires_grad=True)
+    with rb.backend.use_kernels("reference"):
+        assert rb.autograd.gradcheck(REFERENCE_GRADCHECKS[i], (x,))
+    x1 = rb.tensor(np.random.default_rng(22).standard_normal((2, 2, 9)), requires_grad=True)
+    with rb.backend.use_kernels("reference"):
+        assert rb.autograd.gradcheck(lambda x: rb.max_pool1d(x, 3, 2, 1), (x1,))
+        assert rb.autograd.gradcheck(lambda x: rb.avg_pool1d(x, 3, 2, 1), (x1,))

@@ -1,4 +1,5 @@
-"""Fused recurrent layers: float64 finite-difference checks and direct checks against PyTorch."""
+"""Recurrent layers (the reference, or the fused kernels in fast mode): float64
+finite-difference checks and direct checks against PyTorch."""
 import numpy as np
 import pytest
 
@@ -104,6 +105,8 @@ def test_bad_shapes():
         R.rnn_tanh_layer(rb.zeros(4, 3), None, rb.zeros(2, 3), rb.zeros(2, 2))
     with pytest.raises(ValueError, match="hx"):
         R.rnn_tanh_layer(x, rb.zeros(3, 2), rb.zeros(2, 3), rb.zeros(2, 2))
+    with pytest.raises(TypeError, match="must match"):
+        R.gru_layer(x.double(), None, rb.zeros(6, 3), rb.zeros(6, 2))
 
 
 def test_stable_sigmoid_extreme_inputs():

@@ -79,7 +79,7 @@ def upsample_digits(X):
 def _limit_blas_threads():
     # Threaded BLAS on tiny GEMMs stalls badly on an oversubscribed machine; one thread is
     # both faster and steadier for this small network.
-    from rosenblatt.backend import blas_threads
+    from rosenblatt.kernels.cpu.threads import blas_threads
     return blas_threads(1)
 
 

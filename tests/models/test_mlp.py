@@ -81,6 +81,6 @@ def test_digits_accuracy():
     history = fit(model, train, rb.nn.CrossEntropyLoss(), optimizer, epochs=40, progress=False,
                   scheduler=rb.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=40))
     assert history.cost[-1] < history.cost[0]
-    result = evaluate(model, test, rb.nn.CrossEntropyLoss())
+    result = evaluate(model, test, rb.nn.CrossEntropyLoss(), metric="accuracy")
     assert result.n == len(X_test) == 898
     assert result.accuracy >= 0.97, result.accuracy

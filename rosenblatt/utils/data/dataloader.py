@@ -10,8 +10,9 @@ import numbers
 import numpy as np
 
 from ... import backend
+from ..._checks import check_generator, check_non_negative_int, check_positive_int
 from ...autograd.tensor import Tensor
-from .sampler import BatchSampler, RandomSampler, SequentialSampler, _check_generator
+from .sampler import POSITIVE_INT, BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate"]
 
@@ -78,13 +79,11 @@ class DataLoader:
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__, got "
                             f"{type(dataset).__name__}")
-        if batch_size is not None and (not isinstance(batch_size, (int, np.integer))
-                                       or isinstance(batch_size, bool) or batch_size <= 0):
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size!r}")
-        if not isinstance(num_workers, int) or num_workers < 0:
-            raise ValueError("num_workers option should be non-negative")
-        _check_generator(generator)
+        if batch_size is not None:
+            check_positive_int(batch_size, "batch_size", message=POSITIVE_INT)
+        check_non_negative_int(num_workers, "num_workers",
+                               message="num_workers option should be non-negative")
+        check_generator(generator)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ... import random as _random
+from ..._checks import check_generator, check_non_negative_int, check_probability
 from ...autograd.tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
@@ -149,23 +150,19 @@ def random_split(dataset, lengths, generator=None):
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         sizes = []
         for i, frac in enumerate(lengths):
-            if frac < 0 or frac > 1:
-                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            check_probability(frac, "fraction", message=f"Fraction at index {i} is not between 0 and 1")
             sizes.append(int(math.floor(n * frac)))
         remainder = n - sum(sizes)
         for i in range(remainder):
             sizes[i % len(sizes)] += 1
         lengths = sizes
     for i, length in enumerate(lengths):
-        if not isinstance(length, (int, np.integer)) or length < 0:
-            raise ValueError(f"random_split: lengths[{i}] must be a non-negative int (or all "
-                             f"lengths fractions summing to 1), got {length!r}")
+        check_non_negative_int(length, f"lengths[{i}]", "random_split")
     if sum(lengths) != n:
         raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the "
                          f"input dataset ({n})!")
+    check_generator(generator, where="random_split")
     gen = _random.default_generator() if generator is None else generator
-    if not isinstance(gen, np.random.Generator):
-        raise TypeError(f"generator must be a numpy.random.Generator, got {type(gen).__name__}")
     perm = gen.permutation(n).tolist()
     out, offset = [], 0
     for length in lengths:

@@ -6,33 +6,22 @@ samplers draw from ``generator`` (a ``numpy.random.Generator``) or, by default, 
 global generator seeded by ``rb.manual_seed`` -- at iteration time, so every epoch (every
 ``iter()``) gets a new order and the same seed gives the same run.
 """
-import numbers
-
 import numpy as np
 
 from ... import random as _random
+from ..._checks import check_bool, check_generator, check_positive_int
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler"]
 
 
+# PyTorch's wording of these errors
+POSITIVE_INT = "{name} should be a positive integer value, but got {name}={value!r}"
+BOOLEAN = "{name} should be a boolean value, but got {name}={value!r}"
+
+
 def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} should be a positive integer value, but got {name}={value!r}")
-    return int(value)
-
-
-def _boolean(value, name, error=ValueError):
-    if not isinstance(value, bool):
-        raise error(f"{name} should be a boolean value, but got {name}={value!r}")
-    return value
-
-
-def _check_generator(generator):
-    if generator is not None and not isinstance(generator, np.random.Generator):
-        raise TypeError(f"generator must be a numpy.random.Generator or None, got "
-                        f"{type(generator).__name__}")
-    return generator
+    return int(check_positive_int(value, name, message=POSITIVE_INT))
 
 
 class Sampler:
@@ -70,10 +59,12 @@ class RandomSampler(_Random):
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         self.data_source = data_source
-        self.replacement = _boolean(replacement, "replacement", TypeError)    # as PyTorch's
+        if not isinstance(replacement, bool):     # TypeError here, as PyTorch's (ValueError elsewhere)
+            raise TypeError(BOOLEAN.format(name="replacement", value=replacement))
+        self.replacement = replacement
         self._num_samples = None if num_samples is None else _positive_int(num_samples, "num_samples")
         _positive_int(self.num_samples, "num_samples")     # an empty dataset: as PyTorch's
-        self.generator = _check_generator(generator)
+        self.generator = check_generator(generator)
 
     @property
     def num_samples(self):
@@ -103,7 +94,7 @@ class SubsetRandomSampler(_Random):
 
     def __init__(self, indices, generator=None):
         self.indices = indices
-        self.generator = _check_generator(generator)
+        self.generator = check_generator(generator)
 
     def __iter__(self):
         for i in self._gen().permutation(len(self.indices)).tolist():
@@ -120,7 +111,7 @@ class WeightedRandomSampler(_Random):
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         self.num_samples = _positive_int(num_samples, "num_samples")
-        self.replacement = _boolean(replacement, "replacement")
+        self.replacement = check_bool(replacement, "replacement", message=BOOLEAN)
         w = np.asarray(getattr(weights, "data", weights), dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape "
@@ -131,7 +122,7 @@ class WeightedRandomSampler(_Random):
             raise ValueError(f"cannot draw num_samples={self.num_samples} indices without "
                              f"replacement from {np.count_nonzero(w)} non-zero weights")
         self.weights = w
-        self.generator = _check_generator(generator)
+        self.generator = check_generator(generator)
 
     def __iter__(self):
         p = self.weights / self.weights.sum()
@@ -149,7 +140,7 @@ class BatchSampler(Sampler):
     def __init__(self, sampler, batch_size, drop_last):
         self.sampler = sampler
         self.batch_size = _positive_int(batch_size, "batch_size")
-        self.drop_last = _boolean(drop_last, "drop_last")
+        self.drop_last = check_bool(drop_last, "drop_last", message=BOOLEAN)
 
     def __iter__(self):
         batch = []

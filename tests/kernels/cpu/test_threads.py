@@ -122,26 +122,6 @@ def test_note_blas_ignores_gemms_openblas_runs_on_one_thread(pool2):
     assert threads._last_threaded_blas == -1e9
 
 
-def test_small_linear_gemms_run_on_one_thread_unless_the_blas_is_awake(pool2, monkeypatch):
-    import importlib
-    lin = importlib.import_module("rosenblatt.functional.linear")
-    seen = []
-    real = np.matmul
-
-    def spy(*a, **k):
-        seen.append(rb.get_num_threads())
-        return real(*a, **k)
-    monkeypatch.setattr(lin.np, "matmul", spy)
-    x, w = rb.randn(128, 400), rb.randn(120, 400)      # 12 MFLOP: below SMALL_GEMM_FLOPS
-    rb.nn.functional.linear(x, w)
-    assert seen == [1] and not threads.blas_awake()
-    threads.note_blas(4096, 4096, 4096)                  # a convolution's threaded GEMM
-    assert threads.blas_awake()
-    rb.nn.functional.linear(x, w)
-    assert seen == [1, 2]                                # OpenBLAS decides
-    monkeypatch.setattr(threads, "_last_threaded_blas", -1e9)
-
-
 def test_single_blas_nests_and_restores():
     before = rb.get_num_threads()
     try:
