@@ -19,7 +19,7 @@ import numbers
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from . import conv as _conv    # _conv._ntuple: argument parsing shared with conv
+from .conv import _ntuple  # argument parsing shared with conv
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d"]
@@ -253,11 +253,11 @@ def _max_pool(input, batched, k, s, p, d, ceil_mode, return_indices):
 
 
 def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, nd, fname):
-    k = _conv._ntuple(kernel_size, nd, "kernel_size", fname)
+    k = _ntuple(kernel_size, nd, "kernel_size", fname)
     s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
-        else _conv._ntuple(stride, nd, "stride", fname)
-    p = _conv._ntuple(padding, nd, "padding", fname, minimum=0)
-    d = _conv._ntuple(dilation, nd, "dilation", fname)
+        else _ntuple(stride, nd, "stride", fname)
+    p = _ntuple(padding, nd, "padding", fname, minimum=0)
+    d = _ntuple(dilation, nd, "dilation", fname)
     for kk, pp, dd in zip(k, p, d):
         if pp > (dd * (kk - 1) + 1) // 2 if fname.startswith("max") else pp > kk // 2:
             raise RuntimeError(f"{fname}(): pad should be at most half of effective kernel size, "

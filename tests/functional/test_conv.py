@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import rosenblatt as rb
-from rosenblatt.functional import conv as conv_mod
 from tests.oracle import compare, torch
 
 
@@ -65,69 +64,6 @@ def test_conv2d_oracle(C, O, k, s, p, d, g, bias):
     def fn(m, x, w, b=None):
         return m.nn.functional.conv2d(x, w, b, stride=s, padding=p, dilation=d, groups=g)
     compare("conv2d", fn, *args, rtol=1e-4, atol=1e-4)
-
-
-@pytest.mark.parametrize("C,O,k,s,p,d,g", [GRID[0], GRID[2], GRID[5], GRID[9]])
-def test_conv2d_oracle_multi_chunk(monkeypatch, C, O, k, s, p, d, g):
-    # The kernel splits the batch into cache-sized chunks; a tiny chunk budget makes every
-    # image its own chunk, covering the multi-chunk forward and backward paths.
-    from rosenblatt.functional import conv as conv_mod
-    monkeypatch.setattr(conv_mod, "CHUNK_BYTES", 64)
-    kh, kw = (k, k) if isinstance(k, int) else k
-    x = _rand(5, C, 9, 10, seed=1)
-    w = _rand(O, C // g, kh, kw, seed=2)
-    b = _rand(O, seed=3)
-    compare("conv2d", lambda m, x, w, b: m.nn.functional.conv2d(x, w, b, stride=s, padding=p,
-                                                                 dilation=d, groups=g),
-            x, w, b, rtol=1e-4, atol=1e-4)
-
-
-# Stride-1 cases for ConvNd's "wide" layout (rows W + max(pl, pr) long, the padding run
-# shared by neighbouring rows): (N, C, H, W, O, kernel, padding, dilation, groups).
-WIDE_CASES = [
-    (3, 4, 7, 7, 6, 3, 1, 1, 1),               # AlexNetSmall's 7x7 layers in small
-    (3, 4, 9, 10, 5, 4, "same", 1, 1),         # asymmetric padding (1 left, 2 right)
-    (2, 3, 6, 8, 4, (2, 5), (1, 5), 1, 1),     # padding wider than the taps' span
-    (3, 4, 8, 9, 4, 3, 2, 2, 1),               # dilated
-    (3, 4, 8, 9, 6, (3, 2), (1, 0), 1, 2),     # grouped, no width padding
-    (2, 2, 5, 6, 3, 3, (0, 2), (1, 2), 1),     # width-only padding, dilated width
-]
-
-
-@pytest.fixture
-def im2col_only(monkeypatch):
-    """Keeps conv2d off the row-unfold path and records which wide layouts were built."""
-    monkeypatch.setattr(conv_mod, "rows_fit", lambda *a: False)
-    built = []
-    make = conv_mod._wide_input
-
-    def spy(xt, pt, pl, Hp, S, span):
-        built.append(S)
-        return make(xt, pt, pl, Hp, S, span)
-    monkeypatch.setattr(conv_mod, "_wide_input", spy)
-    return built
-
-
-@pytest.mark.parametrize("N,C,H,W,O,k,p,d,g", WIDE_CASES)
-@pytest.mark.parametrize("chunk", [None, 64])
-def test_conv2d_wide_layout_oracle(im2col_only, monkeypatch, N, C, H, W, O, k, p, d, g, chunk):
-    if chunk:                                   # every image its own chunk
-        monkeypatch.setattr(conv_mod, "CHUNK_BYTES", chunk)
-    kh, kw = (k, k) if isinstance(k, int) else k
-    x, w, b = _rand(N, C, H, W, seed=1), _rand(O, C // g, kh, kw, seed=2), _rand(O, seed=3)
-
-    def fn(m, x, w, b):
-        return m.nn.functional.conv2d(x, w, b, padding=p, dilation=d, groups=g)
-    compare("conv2d", fn, x, w, b, rtol=1e-4, atol=1e-4)
-    # Weight (and bias) gradients only: the backward's other branch.
-    compare("conv2d", fn, x, w, b, rtol=1e-4, atol=1e-4, requires_grad=[False, True, True])
-    assert im2col_only                          # the wide layout was used
-
-
-def test_conv2d_wide_rows_share_their_padding(im2col_only):
-    # 3x3, padding 1 on 7-wide rows: 8 columns per row (one shared zero), not 9.
-    rb.nn.functional.conv2d(rb.tensor(_rand(2, 3, 7, 7)), rb.tensor(_rand(4, 3, 3, 3)), padding=1)
-    assert im2col_only == [8]
 
 
 @pytest.mark.parametrize("k,s,p,d,g", [(3, 1, 0, 1, 1), (5, 2, 2, 1, 1), (3, 1, "same", 2, 2),

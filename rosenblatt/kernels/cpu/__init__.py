@@ -5,4 +5,4 @@ here and nowhere above the backend.  Importing this package registers every kern
 backend's dispatch.
 """
 from . import buffers, threads  # noqa: F401
-from . import elementwise, linear, conv, pooling, recurrent  # noqa: F401  (register kernels)
+from . import elementwise, linear, conv_rows, conv, pooling, recurrent  # noqa: F401  (register)

@@ -44,7 +44,7 @@ import threading  # noqa: E402
 import numpy as np  # noqa: E402
 
 from rosenblatt.kernels.cpu import threads  # noqa: E402
-from rosenblatt.functional import conv as conv_mod  # noqa: E402
+from rosenblatt.kernels.cpu import conv as conv_mod  # noqa: E402
 
 
 @pytest.fixture

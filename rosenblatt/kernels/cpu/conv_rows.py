@@ -14,7 +14,7 @@ shape -- N*OH rows, O*OW columns -- keeps the BLAS at full speed where im2col's 
 O rows.  That pays off for layers with few output channels: LeNet-5's C3 (6 -> 16
 channels, 14x14 -> 10x10) and C1 (1 -> 6 channels, 5x5 taps on 32x32 padded rows, where
 im2col's GEMM has 6 rows and 25 columns).  ``rows_fit`` picks it; everything else uses
-``ConvNd`` (conv.py).  The bias is one more column of ones in ``Xh`` and one more row of
+the im2col kernel (``kernels/cpu/conv.py``).  The bias is one more column of ones in ``Xh`` and one more row of
 ``T``: the GEMM adds it, and its gradient comes out of the weight-gradient GEMM.
 
 Layout.  Row-unfold works in "row-major" memory order (N, H, C, W): rows ``r .. r+kh-1``
@@ -30,9 +30,9 @@ input gradient with kh slab additions of long runs.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .. import backend
-from ..autograd.function import Function
-from ..kernels.cpu.threads import note_blas
+from ... import backend
+from ...autograd.function import Function
+from .threads import note_blas
 
 __all__ = ["RowConv", "rows_fit"]
 
@@ -159,3 +159,13 @@ class RowConv(Function):
                 d += dxh[i]
             gx = dxp.reshape(N, Hp, C, W)[:, pt:pt + H].transpose(0, 2, 1, 3)
         return gx, gw, gb, None
+
+
+def _fits(x, w, b, stride, pad4, dilation, groups):
+    return x.ndim == 4 and rows_fit(x.shape, w.shape, stride, dilation, groups, pad4)
+
+
+@backend.register_kernel("conv2d", _fits)
+def row_conv(x, w, b, stride, pad4, dilation, groups):
+    """The "conv2d" kernel for the layers ``rows_fit`` picks."""
+    return RowConv.apply(x, w, b, pad4)

@@ -1,10 +1,11 @@
-"""The row-unfold convolution (conv_rows.py): when it is picked, PyTorch oracle, gradcheck."""
+"""The row-unfold convolution kernel (kernels/cpu/conv_rows.py): when it is picked, PyTorch
+oracle, gradcheck."""
 import numpy as np
 import pytest
 
 import rosenblatt as rb
-from rosenblatt.functional import conv as conv_mod
-from rosenblatt.functional.conv_rows import rows_fit
+from rosenblatt.kernels.cpu import conv_rows as conv_mod
+from rosenblatt.kernels.cpu.conv_rows import rows_fit
 from tests.oracle import compare, torch
 
 
