@@ -17,7 +17,8 @@ def _build(nn, cell):
     return nn.Embedding(VOCAB, EMBED), layer(EMBED, HIDDEN), nn.Linear(HIDDEN, VOCAB)
 
 
-def _row(torch, cell, x, y, repeat):
+def _row(torch, cell, x, y, repeat, mode="fast", target=1.0):
+    """One row; ``mode`` is rosenblatt's kernel mode for its steps."""
     r_mods = _build(rb.nn, cell)
     t_mods = _build(torch.nn, cell)
     for rm, tm in zip(r_mods, t_mods):
@@ -37,19 +38,26 @@ def _row(torch, cell, x, y, repeat):
         loss.backward()
         opt.step()
 
+    def rb_step():
+        with rb.backend.use_kernels(mode):
+            step(r_mods, ropt, xr, yr, rb.nn.functional)
+
+    suffix = "" if mode == "fast" else f", {mode} ops"
     return compare(f"char-LM training step, {cell.upper()} hidden {HIDDEN}, batch {BATCH} x "
-                   f"{STEPS} steps (embed, CE, Adam)",
-                   lambda: step(r_mods, ropt, xr, yr, rb.nn.functional),
-                   lambda: step(t_mods, topt, xt, yt, torch.nn.functional),
-                   repeat=repeat, target=1.0)
+                   f"{STEPS} steps (embed, CE, Adam){suffix}",
+                   rb_step, lambda: step(t_mods, topt, xt, yt, torch.nn.functional),
+                   repeat=repeat, target=target)
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, VOCAB, (STEPS, BATCH)), rng.integers(0, VOCAB, (STEPS, BATCH))
 
 
 def rows(quick=False):
     torch = setup_torch()
     rep = 5 if quick else 20
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, VOCAB, (STEPS, BATCH))
-    y = rng.integers(0, VOCAB, (STEPS, BATCH))
+    x, y = _data()
     torch.manual_seed(0)
     return [_row(torch, cell, x, y, rep) for cell in ("rnn", "gru", "lstm")]
 

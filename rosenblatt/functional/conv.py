@@ -118,7 +118,8 @@ class Conv2d(Function):
         return gx, gw, gb, None, None, None, None
 
 
-def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fname):
+def _check_args(input, weight, bias, groups, nd, fname):
+    """Check types, ranks, dtypes and channel counts; return whether ``input`` is batched."""
     _check_tensor(input, "input", fname)
     _check_tensor(weight, "weight", fname)
     if bias is not None:
@@ -134,7 +135,6 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fname):
                            f"input {want}, but got input of shape {tuple(input.shape)}")
     if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{fname}(): argument 'groups' must be a positive int, got {groups!r}")
-    groups = int(groups)
     if input.dtype.kind != "f":
         raise TypeError(f"{fname}(): input must be floating point, got {input.dtype}")
     if weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype):
@@ -142,7 +142,6 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fname):
                            + (f" and bias type ({bias.dtype})" if bias is not None else "")
                            + " should be the same")
     O, Cg = weight.shape[0], weight.shape[1]
-    ksize = tuple(weight.shape[2:])
     C = input.shape[-nd - 1]
     if O % groups:
         raise RuntimeError(f"{fname}(): out_channels ({O}, weight of shape {tuple(weight.shape)}) "
@@ -157,8 +156,13 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fname):
     if bias is not None and tuple(bias.shape) != (O,):
         raise RuntimeError(f"{fname}(): bias must have shape ({O},) (one per output channel), "
                            f"got {tuple(bias.shape)}")
-    stride = _ntuple(stride, nd, "stride", fname)
-    dilation = _ntuple(dilation, nd, "dilation", fname)
+    return batched
+
+
+def _padding(padding, input, weight, stride, dilation, nd, fname):
+    """``padding`` (an int, a tuple, 'valid' or 'same') as ``[(before, after)]`` per spatial
+    dimension; 'same' puts the odd one out after, as PyTorch does."""
+    ksize = tuple(weight.shape[2:])
     if isinstance(padding, str):
         if padding == "valid":
             pads = [(0, 0)] * nd
@@ -185,19 +189,28 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fname):
                                f"{tuple(d_ * (k_ - 1) + 1 for k_, d_ in zip(ksize, dilation))}: "
                                f"input of shape {tuple(input.shape)}, weight of shape "
                                f"{tuple(weight.shape)}")
-    if nd == 1:
+    return pads
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd, fname):
+    batched = _check_args(input, weight, bias, groups, nd, fname)
+    groups = int(groups)
+    stride = _ntuple(stride, nd, "stride", fname)
+    dilation = _ntuple(dilation, nd, "dilation", fname)
+    pads = _padding(padding, input, weight, stride, dilation, nd, fname)
+    if nd == 1:                          # conv1d is conv2d with a unit height
         stride, dilation = (1,) + stride, (1,) + dilation
         pad4 = (0, 0) + pads[0]
     else:
         pad4 = pads[0] + pads[1]
     if not batched:
         from .shape import unsqueeze, squeeze
-        return squeeze(_apply(unsqueeze(input, 0), weight, bias, stride, pad4, dilation, groups,
-                              nd), 0)
-    return _apply(input, weight, bias, stride, pad4, dilation, groups, nd)
+        return squeeze(_apply(unsqueeze(input, 0), weight, bias, stride, pad4, dilation, groups), 0)
+    return _apply(input, weight, bias, stride, pad4, dilation, groups)
 
 
-def _apply(input, weight, bias, stride, pad4, dilation, groups, nd):
+def _apply(input, weight, bias, stride, pad4, dilation, groups):
+    # The kernels (kernels/cpu/conv_rows.py, conv.py) take the same arguments as Conv2d.
     return backend.dispatch("conv2d", Conv2d.apply, input, weight, bias, stride, pad4, dilation,
                             groups)
 

@@ -118,6 +118,24 @@ def test_conv1d_gradcheck():
     assert rb.autograd.gradcheck(lambda x, w, b: rb.conv1d(x, w, b, stride=2, padding=1), (x, w, b))
 
 
+def test_reference_conv_gradcheck():
+    # The reference Conv2d itself (no kernel), float64: im2col, col2im with overlapping,
+    # strided and dilated taps, groups, asymmetric 'same' padding, conv1d.
+    rng = np.random.default_rng(2)
+
+    def t(*shape):
+        return rb.tensor(rng.standard_normal(shape), requires_grad=True)
+    with rb.backend.use_kernels("reference"):
+        x, b = t(2, 4, 6, 7), t(4)
+        assert rb.autograd.gradcheck(lambda x, w, b: rb.conv2d(x, w, b, stride=(2, 1), padding=(1, 2),
+                                                               dilation=(2, 1), groups=2),
+                                     (x, t(4, 2, 2, 3), b))
+        assert rb.autograd.gradcheck(lambda x, w: rb.conv2d(x, w, padding="same", dilation=(1, 2)),
+                                     (x, t(3, 4, 2, 2)))
+        assert rb.autograd.gradcheck(lambda x, w, b: rb.conv1d(x, w, b, stride=2, padding=1),
+                                     (t(2, 3, 8), t(4, 3, 3), b))
+
+
 def test_dtype_preserved():
     for dt in (np.float32, np.float64):
         x = rb.tensor(_rand(1, 2, 5, 5).astype(dt), requires_grad=True)

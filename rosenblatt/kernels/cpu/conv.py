@@ -136,9 +136,8 @@ class _Scratch:
 
 
 #: Split a convolution's chunks over the thread pool when one pass (forward, or one of the
-#: backward GEMMs) does at least this many flops.  On 2 cores AlexNetSmall's layers
-#: (0.35-1.9 GFLOP) gained up to 23% forward+backward in isolation and its training step
-#: went from 66-72 to 56-60 ms; LeNet-5's layers (0.03-0.17 GFLOP) got slower.
+#: backward GEMMs) does at least this many flops: AlexNetSmall's layers gain, LeNet-5's lose
+#: (docs/DEVELOPING.md, "Threads").
 PARALLEL_MIN_FLOPS = 2.5e8
 
 
@@ -200,6 +199,9 @@ class ConvNd(Conv2d):
     channels) and ``W.T @ g`` folded back with one strided ``+=`` per tap.
     """
 
+    def name(self):                   # the reference's grad_fn name, whichever kernel ran
+        return "Conv2dBackward"
+
     def forward(self, x, w, b, stride, pad, dilation, groups):
         one_d = x.ndim == 3
         if one_d:
@@ -247,7 +249,7 @@ class ConvNd(Conv2d):
                 np.copyto(dst, src)
                 if bias is not None:
                     # Crop, then add the bias to the slab's contiguous channel rows: adding
-                    # it while cropping (a broadcast into short rows) ran 2x slower.
+                    # it while cropping (a broadcast into short rows) is slower.
                     d2 = out2[:, n0 * P:n1 * P]
                     np.add(d2, b2, out=d2)
             _run(body, len(chunks), flops)

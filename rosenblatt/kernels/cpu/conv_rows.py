@@ -14,8 +14,9 @@ shape -- N*OH rows, O*OW columns -- keeps the BLAS at full speed where im2col's 
 O rows.  That pays off for layers with few output channels: LeNet-5's C3 (6 -> 16
 channels, 14x14 -> 10x10) and C1 (1 -> 6 channels, 5x5 taps on 32x32 padded rows, where
 im2col's GEMM has 6 rows and 25 columns).  ``rows_fit`` picks it; everything else uses
-the im2col kernel (``kernels/cpu/conv.py``).  The bias is one more column of ones in ``Xh`` and one more row of
-``T``: the GEMM adds it, and its gradient comes out of the weight-gradient GEMM.
+the im2col kernel (``kernels/cpu/conv.py``).  The bias is one more column of ones in ``Xh``
+and one more row of ``T``: the GEMM adds it, and its gradient comes out of the
+weight-gradient GEMM.  Measurements: docs/DEVELOPING.md ("Convolution algorithms").
 
 Layout.  Row-unfold works in "row-major" memory order (N, H, C, W): rows ``r .. r+kh-1``
 of all channels are then one contiguous run, and the GEMM's output ``Y`` *is* the
@@ -77,6 +78,9 @@ class RowConv(Function):
     """2-D convolution of ``x`` (N, C, H, W) with ``w`` (O, C, kh, kw), stride 1, no
     dilation or groups, ``pad`` = (top, bottom, left, right); see the module docstring."""
 
+    def name(self):                   # the reference's grad_fn name, whichever kernel ran
+        return "Conv2dBackward"
+
     def forward(self, x, w, b, pad):
         N, C, H, W = x.shape
         O, _, kh, kw = w.shape
@@ -92,7 +96,7 @@ class RowConv(Function):
             xp[:, pt:pt + H] = x.transpose(0, 2, 1, 3)
         R = kh * C * W
         # + a column of ones for the bias, + zero columns up to a multiple of 16: OpenBLAS's
-        # weight-gradient GEMM then runs ~10% faster (C1: K 141 -> 144, 540 -> 490 µs).
+        # weight-gradient GEMM runs faster on an aligned inner dimension (DEVELOPING.md).
         K = -(-(R + (b is not None)) // K_ALIGN) * K_ALIGN
         sN, sH = xp.strides[:2]
         # Xh[(n, r), (i, ch, w')] = xp[n, r + i, ch, w']: one contiguous run per (n, r).

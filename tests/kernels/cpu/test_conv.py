@@ -115,6 +115,19 @@ def test_conv2d_kernel_without_bias_and_float64():
                  rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("xs,ws,kernel", [((2, 1, 12, 12), (6, 1, 5, 5), "row_conv"),
+                                           ((2, 3, 8, 8), (32, 3, 3, 3), "ConvNd")])
+def test_conv2d_grad_fn_name_is_the_same_in_both_modes(xs, ws, kernel):
+    # Row-unfold, im2col or the reference: one name for the node, whichever code ran.
+    x, w = rb.tensor(_rand(*xs), requires_grad=True), rb.tensor(_rand(*ws))
+    picked = rb.backend.kernel_for("conv2d", x, w, None, (1, 1), (1,) * 4, (1, 1), 1)
+    assert getattr(picked, "__self__", picked).__name__ == kernel
+    for mode in ("fast", "reference"):
+        with rb.backend.use_kernels(mode):
+            y = rb.nn.functional.conv2d(x, w, padding=1)
+        assert y.grad_fn.name() == "Conv2dBackward"
+
+
 @pytest.mark.parametrize("model", ["lenet5", "alexnet_small"])
 def test_model_sized_convolutions_match_pytorch_in_both_modes(model):
     # The sizes where the kernels engage, against PyTorch, with the kernels and without.  The
