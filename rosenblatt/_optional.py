@@ -1,7 +1,7 @@
 """Optional extras: import them with a message that names the extra to install."""
 import importlib
 
-_EXTRAS = {"matplotlib": "plot", "tqdm": "progress", "sklearn": "digits", "safetensors": "safetensors"}
+_EXTRAS = {"matplotlib": "plot", "tqdm": "progress", "sklearn": "digits", "safetensors": "interop"}
 
 
 def require(module, purpose=""):

@@ -16,15 +16,32 @@ tensors, arrays as arrays, ``OrderedDict`` as ``OrderedDict``, tuples as tuples,
 int dict keys as ints.  Objects of any other type are refused with a
 ``TypeError`` naming where they are.
 
-Writes are atomic: the file is written to a temporary file in the same
-directory, flushed to disk and then moved over ``path`` with ``os.replace``;
-an exception mid-write leaves the previous file untouched and no temporary
-file behind.
+A path ending in ``.safetensors`` selects the `safetensors
+<https://huggingface.co/docs/safetensors>`_ format instead (the optional
+extra ``rosenblatt[interop]``): a flat ``{name: tensor}`` dict -- a
+``state_dict`` -- with PyTorch's keys, shapes and layouts, so::
+
+    rb.save(model.state_dict(), "model.safetensors", metadata={"config": json.dumps(cfg)})
+    torch_model.load_state_dict(safetensors.torch.load_file("model.safetensors"))   # strict
+
+    sd = rb.load("model.safetensors")                       # {name: Tensor}, from torch too
+    sd, meta = rb.load("model.safetensors", with_metadata=True)
+    meta = rb.serialization.load_metadata("model.safetensors")  # header only: {str: str}
+
+(``meta`` is the ``__metadata__`` that ``safe_open(path, "np").metadata()``
+returns.)  Only ``safetensors.numpy`` is used: no torch in the library.
+
+Writes are atomic, in both formats: the file is written to a temporary file
+in the same directory (created with mode ``0o666`` filtered by the user's
+umask, as ``open(path, "wb")`` would), flushed to disk and then moved over
+``path`` with ``os.replace``; an exception mid-write leaves the previous file
+untouched and no temporary file behind.
 """
 import json
 import os
 import re
-import tempfile
+import secrets
+import struct
 import zipfile
 from collections import OrderedDict
 
@@ -32,7 +49,7 @@ import numpy as np
 
 from .autograd.tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "load_metadata"]
 
 MANIFEST = "__rosenblatt_manifest__"
 FORMAT_VERSION = 1
@@ -134,31 +151,33 @@ def _write_zip(fileobj, arrays, manifest, compress):
                 np.lib.format.write_array(f, arr, allow_pickle=False)
 
 
-def save(obj, f, compress=False):
-    """Save ``obj`` (a state dict, a checkpoint dict, a tensor...) to ``f`` as ``.npz``.
+def _atomic_write(path, write, who="rb.save"):
+    """Write ``path`` atomically: ``write(fileobj)`` fills a temporary file in the same
+    directory, which is fsynced and then ``os.replace``d over ``path``.
 
-    ``f`` is a path (written atomically, exactly at that name: no ``.npz`` is
-    appended) or a writable binary file object.  ``compress=True`` deflates the
-    entries.  Raises ``TypeError`` for anything that would need pickle.
+    The temporary file is created by ``os.open(..., 0o666)``, so the kernel applies the
+    user's umask (and any default ACL) exactly as for ``open(path, "wb")``; on any
+    exception it is removed and ``path`` is left as it was.
     """
-    flat = _Flattener()
-    root = flat.node(obj, [])
-    manifest = json.dumps({"format": "rosenblatt", "version": FORMAT_VERSION, "root": root})
-    if hasattr(f, "write"):
-        _write_zip(f, flat.arrays, manifest, compress)
-        return
-    if not isinstance(f, (str, bytes, os.PathLike)):
-        raise TypeError(f"rb.save: f must be a path or a binary file object, got {type(f).__name__}")
-    path = os.fspath(f)
+    path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"rb.save: directory {directory!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+        raise FileNotFoundError(f"{who}: directory {directory!r} does not exist")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:                                             # pragma: no cover
+        raise FileExistsError(f"{who}: could not create a temporary file in {directory!r}")
     try:
         with os.fdopen(fd, "wb") as out:
-            _write_zip(out, flat.arrays, manifest, compress)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -170,8 +189,188 @@ def save(obj, f, compress=False):
         raise
 
 
+def _is_safetensors_path(f):
+    if hasattr(f, "write") or hasattr(f, "read") or not isinstance(f, (str, bytes, os.PathLike)):
+        return False
+    name = os.fspath(f)
+    if isinstance(name, bytes):
+        name = os.fsdecode(name)
+    return name.lower().endswith(".safetensors")
+
+
+def save(obj, f, compress=False, metadata=None):
+    """Save ``obj`` (a state dict, a checkpoint dict, a tensor...) to ``f``.
+
+    ``f`` is a path (written atomically, exactly at that name: no ``.npz`` is
+    appended) or a writable binary file object.  ``compress=True`` deflates the
+    entries.  Raises ``TypeError`` for anything that would need pickle.
+
+    A path ending in ``.safetensors`` writes the safetensors format (needs
+    ``pip install 'rosenblatt[interop]'``): ``obj`` must then be a flat
+    ``{str: Tensor | ndarray}`` dict such as ``model.state_dict()``, which
+    ``safetensors.torch.load_file`` reads back as PyTorch's state dict.
+    ``metadata`` is a ``{str: str}`` dict stored in the file's header
+    (``__metadata__``; e.g. ``{"config": json.dumps(config)}``); read it back
+    with ``rb.load(path, with_metadata=True)`` or :func:`load_metadata`.
+    (Hugging Face ``transformers`` also expects ``"format": "pt"`` there; it is
+    not added for you.)  The safetensors format is chosen only for paths, not
+    for file objects.  ``metadata`` is only for ``.safetensors`` files (in a ``.npz`` checkpoint,
+    put such values in the saved dict itself).
+    """
+    if _is_safetensors_path(f):
+        _save_safetensors(obj, f, metadata)
+        return
+    if metadata is not None:
+        raise TypeError("rb.save: metadata= is only for .safetensors files; in a .npz checkpoint "
+                        "store it in the saved dict itself (e.g. {'model': ..., 'config': {...}})")
+    flat = _Flattener()
+    root = flat.node(obj, [])
+    manifest = json.dumps({"format": "rosenblatt", "version": FORMAT_VERSION, "root": root})
+    if hasattr(f, "write"):
+        _write_zip(f, flat.arrays, manifest, compress)
+        return
+    if not isinstance(f, (str, bytes, os.PathLike)):
+        raise TypeError(f"rb.save: f must be a path or a binary file object, got {type(f).__name__}")
+    _atomic_write(f, lambda out: _write_zip(out, flat.arrays, manifest, compress))
+
+
+# -- safetensors ----------------------------------------------------------------------
+# safetensors dtype code <-> NumPy dtype, for the dtypes that NumPy and PyTorch both hold.
+_ST_DTYPES = {"BOOL": np.bool_, "U8": np.uint8, "I8": np.int8, "I16": np.int16, "U16": np.uint16,
+              "I32": np.int32, "U32": np.uint32, "I64": np.int64, "U64": np.uint64,
+              "F16": np.float16, "F32": np.float32, "F64": np.float64, "C64": np.complex64}
+_NP_OK = {np.dtype(t) for t in _ST_DTYPES.values()}
+_MAX_HEADER = 100_000_000                       # the limit safetensors itself enforces
+
+
+def _safetensors():
+    from ._optional import require
+    return require("safetensors.numpy", ".safetensors files")
+
+
+def _save_safetensors(obj, f, metadata):
+    path = os.fspath(f)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(obj, dict):
+        raise TypeError(f"rb.save: a .safetensors file holds a flat dict of named tensors "
+                        f"(a state_dict), got {type(obj).__name__} for {path!r}; use a .npz path for "
+                        f"other objects")
+    arrays = {}
+    for k, v in obj.items():
+        if not isinstance(k, str):
+            raise TypeError(f"rb.save: key {k!r} has type {type(k).__name__}; a .safetensors file "
+                            f"needs str keys ({path!r})")
+        if isinstance(v, Tensor):
+            arr = np.asarray(v.data)
+        elif isinstance(v, (np.ndarray, np.generic)):
+            arr = np.asarray(v)
+        else:
+            raise TypeError(f"rb.save: value of {k!r} is a {type(v).__name__}; a .safetensors file "
+                            f"holds only tensors/arrays (a flat state_dict); save nested checkpoints "
+                            f"(optimizer state, epoch...) to a .npz path, or strings in metadata= "
+                            f"({path!r})")
+        if arr.dtype not in _NP_OK:
+            raise TypeError(f"rb.save: {k!r} has dtype {arr.dtype}, which .safetensors files do not "
+                            f"support here (supported: {', '.join(sorted(str(d) for d in _NP_OK))}) "
+                            f"({path!r})")
+        arrays[k] = np.ascontiguousarray(arr) if arr.ndim else arr   # (ascontiguousarray makes 0-d 1-d)
+    if metadata is not None:
+        if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                     for k, v in metadata.items()):
+            raise TypeError("rb.save: metadata must be a dict of str -> str (as in safetensors); "
+                            "encode other values, e.g. metadata={'config': json.dumps(config)}")
+        metadata = dict(metadata)
+    st = _safetensors()
+    try:
+        blob = st.save(arrays, metadata=metadata)
+    except Exception as err:                       # safetensors_rust.SafetensorError
+        raise ValueError(f"rb.save: safetensors could not serialise {path!r}: {err}") from err
+    _atomic_write(path, lambda out: out.write(blob))
+
+
+def _read_header(path):
+    """Validate ``path`` as a safetensors file; return ``(header dict, metadata dict)``.
+
+    Errors are one line naming the file (and the key, for a bad dtype)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise ValueError(f"rb.load: {path!r} is not a safetensors file ({size} bytes: too short "
+                             f"for the 8-byte header length)")
+        (n,) = struct.unpack("<Q", head)
+        first = fh.read(1)
+        if first != b"{":
+            raise ValueError(f"rb.load: {path!r} is not a safetensors file (no JSON header after the "
+                             f"8-byte length)")
+        if n > _MAX_HEADER or n < 2:
+            raise ValueError(f"rb.load: {path!r} is not a safetensors file (header length {n})")
+        if 8 + n > size:
+            raise ValueError(f"rb.load: {path!r} is a truncated safetensors file: the header needs "
+                             f"{n} bytes, the file has {size - 8} after the length")
+        raw = first + fh.read(n - 1)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"rb.load: {path!r} is not a safetensors file (corrupt JSON header: "
+                         f"{err})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"rb.load: {path!r} is not a safetensors file (header is not a JSON object)")
+    metadata = header.pop("__metadata__", None) or {}
+    data_size = size - 8 - n
+    for key, info in header.items():
+        if not (isinstance(info, dict) and {"dtype", "shape", "data_offsets"} <= set(info)):
+            raise ValueError(f"rb.load: {path!r} is not a valid safetensors file (bad header entry "
+                             f"for {key!r})")
+        if info["dtype"] not in _ST_DTYPES:
+            raise ValueError(f"rb.load: {key!r} in {path!r} has dtype {info['dtype']}, which NumPy "
+                             f"cannot hold (supported: {', '.join(_ST_DTYPES)}); convert it before "
+                             f"saving, e.g. tensor.float() in PyTorch")
+        try:
+            _start, end = (int(o) for o in info["data_offsets"])
+        except (TypeError, ValueError):
+            raise ValueError(f"rb.load: {path!r} is not a valid safetensors file (bad data_offsets "
+                             f"for {key!r})") from None
+        if end > data_size:
+            raise ValueError(f"rb.load: {path!r} is a truncated safetensors file: {key!r} ends at "
+                             f"byte {end} of the data, which has {data_size}")
+    return header, metadata
+
+
+def load_metadata(f):
+    """The ``{str: str}`` metadata of the ``.safetensors`` file ``f`` (``{}`` if none).
+
+    Reads only the header: the equivalent of
+    ``safetensors.safe_open(f, "np").metadata()``.
+    """
+    path = _existing(f)
+    return dict(_read_header(path)[1])
+
+
+def _existing(f):
+    path = os.fspath(f)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"rb.load: no such file: {path!r}")
+    return path
+
+
+def _load_safetensors(f, with_metadata):
+    path = _existing(f)
+    header, metadata = _read_header(path)
+    st = _safetensors()
+    try:
+        arrays = st.load_file(path)
+    except Exception as err:                       # safetensors_rust.SafetensorError
+        raise ValueError(f"rb.load: {path!r} is not a valid safetensors file: {err}") from err
+    out = {k: Tensor(np.array(arrays[k])) for k in header}   # header order; own writable copies
+    return (out, dict(metadata)) if with_metadata else out
+
+
 # -- reading --------------------------------------------------------------------------
-def load(f, map_location=None, weights_only=True):
+def load(f, map_location=None, weights_only=True, with_metadata=False):
     """Load an object saved with :func:`save` (never unpickles anything).
 
     Tensors come back as :class:`~rosenblatt.Tensor` (``Parameter`` where a
@@ -179,7 +378,18 @@ def load(f, map_location=None, weights_only=True):
     ``numpy.savez`` (no manifest) loads as a dict of tensors.  ``map_location``
     and ``weights_only`` are accepted for PyTorch compatibility and ignored
     (there is one device, and loading is always weights-only).
+
+    A path ending in ``.safetensors`` (written by :func:`save`, by
+    ``safetensors.torch.save_file``...) loads as a ``{name: Tensor}`` dict that
+    ``model.load_state_dict`` accepts; ``with_metadata=True`` returns
+    ``(state_dict, metadata)``, the metadata a ``{str: str}`` dict.  Files that
+    are not safetensors, truncated files and dtypes NumPy cannot hold
+    (bfloat16, float8) raise a one-line ``ValueError`` naming the file/key.
     """
+    if _is_safetensors_path(f):
+        return _load_safetensors(f, with_metadata)
+    if with_metadata:
+        raise TypeError("rb.load: with_metadata=True is only for .safetensors files")
     if not hasattr(f, "read"):
         f = os.fspath(f)
         if not os.path.exists(f):
