@@ -1,7 +1,8 @@
 """Kernel-versus-reference checks: the same inputs through an op in fast and reference mode.
 
-``check_kernel(op, fn, *arrays)`` runs ``fn(*tensors)`` once with the kernels on (at the
-default thread count and at one thread) and once in reference mode, asserts that a kernel
+``check_kernel(op, fn, *arrays)`` runs ``fn(*tensors)`` once with the kernels on (with two
+threads, the thread count of the machines this runs on, so that the pool and threaded BLAS
+paths run even when the suite is started with ``OPENBLAS_NUM_THREADS=1``; and with one) and once in reference mode, asserts that a kernel
 registered for ``op`` actually ran in fast mode, and compares the outputs and every input's
 gradient (one fixed random upstream gradient).
 """
@@ -52,7 +53,7 @@ def _run(fn, arrays, seed):
     return [o.data.copy() for o in outs], grads
 
 
-def check_kernel(op, fn, *arrays, rtol=1e-5, atol=1e-5, seed=0, threads=(None, 1)):
+def check_kernel(op, fn, *arrays, rtol=1e-5, atol=1e-5, seed=0, threads=(2, 1)):
     """Assert that ``op``'s kernel runs for ``fn(*arrays)`` and matches the reference, forward
     and backward, at each thread count in ``threads`` (None: the default)."""
     with backend.use_kernels("reference"):
