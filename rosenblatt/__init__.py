@@ -15,7 +15,7 @@ from .functional import *  # noqa: F401,F403  every op as rb.<name>
 from . import kernels  # noqa: F401  registers the fast kernels with the backend's dispatch
 from .kernels.cpu.threads import get_num_threads, set_num_threads  # noqa: F401  torch's names
 from .creation import *  # noqa: F401,F403
-from .serialization import save, load  # noqa: F401  .npz, no pickle, atomic
+from .serialization import save, load  # noqa: F401  .npz or .safetensors, no pickle, atomic
 
 __version__ = "0.1.0"
 

@@ -418,7 +418,8 @@ def train_epoch(model, loader, loss_fn, optimizer, regularizer=None, metric=None
 
     train_steps(step, loader)
     if totals.n == 0:
-        raise ValueError("fit: train_loader yielded no batches")
+        raise ValueError("train_epoch: the loader yielded no batches (an empty dataset, or "
+                         "drop_last=True with fewer samples than batch_size)")
     cost, reg = totals.cost / totals.n, totals.regularization / totals.n
     record = {"cost": cost, "regularization": reg, "objective": cost + reg}
     if totals.accuracy is not None:

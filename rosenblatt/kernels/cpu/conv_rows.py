@@ -166,7 +166,7 @@ class RowConv(Function):
 
 
 def _fits(x, w, b, stride, pad4, dilation, groups):
-    return x.ndim == 4 and rows_fit(x.shape, w.shape, stride, dilation, groups, pad4)
+    return type(x.data) is np.ndarray and x.ndim == 4 and rows_fit(x.shape, w.shape, stride, dilation, groups, pad4)
 
 
 @backend.register_kernel("conv2d", _fits)
