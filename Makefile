@@ -5,7 +5,7 @@ PY      = $(VENV)/bin/python
 PIP     = $(PY) -m pip --disable-pip-version-check -q
 OUT    ?= out
 
-.PHONY: demo test test-fast bench reproduce clean
+.PHONY: demo test test-fast bench reproduce notebooks graph-images clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ demo: $(VENV)/.demo
 # Twice: the whole suite with the fast kernels (the default), then the PyTorch-oracle tests of
 # the ops, layers and optimisers with every op on its reference code.
 TEST_ENV = OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-REFERENCE_TESTS = tests/functional tests/nn tests/optim tests/autograd tests/models
+REFERENCE_TESTS = tests/functional tests/nn tests/optim tests/autograd tests/models tests/porting
 test: $(VENV)/.test
 	$(TEST_ENV) $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 	$(TEST_ENV) ROSENBLATT_KERNELS=reference $(PY) -m pytest -q -p no:cacheprovider $(REFERENCE_TESTS) $(PYTEST_ARGS)
@@ -46,7 +46,16 @@ reproduce: $(VENV)/.test
 	$(PY) scripts/reproduce_mlp.py
 	$(PY) scripts/reproduce_cnn.py
 	$(PY) scripts/reproduce_rnn.py
+	$(PY) scripts/reproduce_labs.py --quick --seeds 0-4 --sabotage
 	$(PY) scripts/reproduce_labs.py
+
+# Every lab as a Jupyter notebook, executed with its outputs stored (docs/notebooks/).
+notebooks: $(VENV)/.test
+	$(TEST_ENV) $(PY) scripts/make_notebooks.py --out docs/notebooks
+
+# The autograd-graph pictures of docs/VIZ.md (needs Graphviz's `dot`: apt install graphviz).
+graph-images: $(VENV)/.test
+	$(PY) scripts/make_graph_images.py docs/images
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

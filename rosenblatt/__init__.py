@@ -7,6 +7,8 @@ import numpy as _np
 
 from . import backend
 from .random import manual_seed, seed, get_rng_state, set_rng_state, default_generator
+from .random import Generator  # noqa: F401  torch.Generator
+from .autograd.printing import set_printoptions, get_printoptions  # noqa: F401
 from .autograd import (Function, Tensor, enable_grad, is_grad_enabled, no_grad,
                        set_grad_enabled)
 from . import autograd
@@ -15,6 +17,9 @@ from .functional import *  # noqa: F401,F403  every op as rb.<name>
 from . import kernels  # noqa: F401  registers the fast kernels with the backend's dispatch
 from .kernels.cpu.threads import get_num_threads, set_num_threads  # noqa: F401  torch's names
 from .creation import *  # noqa: F401,F403
+from .devices import device  # noqa: F401  rb.device("cpu"), as torch.device
+from . import cuda  # noqa: F401  rb.cuda.is_available() is False
+from . import backends  # noqa: F401  rb.backends.cudnn / mps flags, as torch.backends
 from .serialization import save, load  # noqa: F401  .npz or .safetensors, no pickle, atomic
 
 __version__ = "0.1.0"
@@ -43,3 +48,4 @@ def numel(input):
 
 from . import nn, optim, utils, models, training  # noqa: E402
 from . import labs  # noqa: E402,F401  rb.labs.run('xor'); imports lab modules lazily
+from . import viz  # noqa: E402,F401  rb.viz.draw_graph (matplotlib and graphviz load lazily)

@@ -3,6 +3,7 @@ import numbers
 
 from . import backend
 from . import random as _random
+from .devices import check as _check_device
 from .autograd.tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "zeros_like", "ones_like", "full",
@@ -30,8 +31,9 @@ def _new(data, requires_grad):
     return t
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor that copies ``data`` (floats -> float32, ints -> int64, bools -> bool)."""
+    _check_device(device, "tensor")
     if isinstance(data, Tensor):
         data = data.data
     arr = backend.as_array(data, dtype)
@@ -41,7 +43,8 @@ def tensor(data, dtype=None, requires_grad=False):
     return _new(arr, requires_grad)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
+    _check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == backend.xp.dtype(dtype)):
         return data
     return Tensor._make(backend.as_array(data.data if isinstance(data, Tensor) else data, dtype), None, 0)
@@ -54,42 +57,51 @@ def from_numpy(ndarray):
     return Tensor._make(ndarray, None, 0)
 
 
-def zeros(*size, dtype=None, requires_grad=False):
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "zeros")
     return _new(backend.xp.zeros(_shape(size), _dtype(dtype)), requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False):
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "ones")
     return _new(backend.xp.ones(_shape(size), _dtype(dtype)), requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False):
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "empty")
     return _new(backend.xp.empty(_shape(size), _dtype(dtype)), requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "full")
     if dtype is None:
         dtype = backend.as_array(fill_value).dtype
     return _new(backend.xp.full(_shape((size,)), fill_value, _dtype(dtype)), requires_grad)
 
 
-def zeros_like(input, dtype=None, requires_grad=False):
+def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "zeros_like")
     return _new(backend.xp.zeros(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
-def ones_like(input, dtype=None, requires_grad=False):
+def ones_like(input, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "ones_like")
     return _new(backend.xp.ones(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
-def empty_like(input, dtype=None, requires_grad=False):
+def empty_like(input, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "empty_like")
     return _new(backend.xp.empty(input.shape, _dtype(dtype, input.dtype)), requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, requires_grad=False):
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "full_like")
     return _new(backend.xp.full(input.shape, fill_value, _dtype(dtype, input.dtype)), requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """Like ``torch.arange``: int64 for int arguments, float32 otherwise."""
+    _check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -100,51 +112,60 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
     return _new(backend.xp.arange(start, end, step).astype(dtype), requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "linspace")
     return _new(backend.xp.linspace(start, end, int(steps)).astype(_dtype(dtype)), requires_grad)
 
 
-def eye(n, m=None, dtype=None, requires_grad=False):
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "eye")
     return _new(backend.xp.eye(n, m, dtype=_dtype(dtype)), requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1) from the seeded generator."""
-    gen = _random.default_generator()
+    _check_device(device, "rand")
+    gen = _random.resolve(generator, "rand")
     return _new(gen.random(_shape(size), dtype=backend.xp.float64).astype(_dtype(dtype)), requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal from the seeded generator."""
-    gen = _random.default_generator()
+    _check_device(device, "randn")
+    gen = _random.resolve(generator, "randn")
     return _new(gen.standard_normal(_shape(size)).astype(_dtype(dtype)), requires_grad)
 
 
-def rand_like(input, dtype=None):
+def rand_like(input, dtype=None, device=None):
+    _check_device(device, "rand_like")
     return rand(*input.shape, dtype=dtype or input.dtype)
 
 
-def randn_like(input, dtype=None):
+def randn_like(input, dtype=None, device=None):
+    _check_device(device, "randn_like")
     return randn(*input.shape, dtype=dtype or input.dtype)
 
 
-def normal(mean, std, size, dtype=None, requires_grad=False):
-    gen = _random.default_generator()
+def normal(mean, std, size, *, generator=None, dtype=None, device=None, requires_grad=False):
+    _check_device(device, "normal")
+    gen = _random.resolve(generator, "normal")
     return _new(gen.normal(mean, std, _shape((size,))).astype(_dtype(dtype)), requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=None):
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None):
     """Integers in [low, high) (``randint(high, size)`` also works, as in PyTorch)."""
+    _check_device(device, "randint")
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint: size (a tuple) is required, e.g. randint(0, 10, (3,))")
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    gen = _random.default_generator()
+    gen = _random.resolve(generator, "randint")
     return _new(gen.integers(low, high, _shape((size,))).astype(_dtype(dtype, backend.DEFAULT_INT)), False)
 
 
-def randperm(n, dtype=None):
-    gen = _random.default_generator()
+def randperm(n, *, generator=None, dtype=None, device=None):
+    _check_device(device, "randperm")
+    gen = _random.resolve(generator, "randperm")
     return _new(gen.permutation(int(n)).astype(_dtype(dtype, backend.DEFAULT_INT)), False)

@@ -36,6 +36,11 @@ in the same directory (created with mode ``0o666`` filtered by the user's
 umask, as ``open(path, "wb")`` would), flushed to disk and then moved over
 ``path`` with ``os.replace``; an exception mid-write leaves the previous file
 untouched and no temporary file behind.
+
+A file ``rb.load`` cannot read raises a :class:`CheckpointError` whose one-line message
+names the file and what it is instead: missing, a directory, empty, a truncated or corrupt
+zip, a pickle (``torch.save`` files are: rosenblatt never unpickles), a text file, a
+``.npz`` that ``rb.save`` did not write.  The ``rosenblatt`` command prints that line.
 """
 import json
 import os
@@ -43,17 +48,45 @@ import re
 import secrets
 import struct
 import zipfile
+import zlib
 from collections import OrderedDict
 
 import numpy as np
 
 from .autograd.tensor import Tensor
 
-__all__ = ["save", "load", "load_metadata"]
+__all__ = ["save", "load", "load_metadata", "CheckpointError", "BadCheckpointError",
+           "CheckpointNotFoundError", "CheckpointIsADirectoryError"]
 
 MANIFEST = "__rosenblatt_manifest__"
 FORMAT_VERSION = 1
 _SAFE = re.compile(r"[^A-Za-z0-9_.\-/]")
+
+
+# -- errors ---------------------------------------------------------------------------
+class CheckpointError(Exception):
+    """``rb.load`` cannot read a file; the message names the file and what is wrong.
+
+    Raised as one of the subclasses below, which are also ``ValueError``,
+    ``FileNotFoundError`` or ``IsADirectoryError``, so either kind of ``except`` catches them.
+    """
+
+
+class BadCheckpointError(CheckpointError, ValueError):
+    """The file exists but is not a checkpoint ``rb.load`` can read (and says what it is)."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """There is no such file."""
+
+
+class CheckpointIsADirectoryError(CheckpointError, IsADirectoryError):
+    """The path is a directory."""
+
+
+_NO_PICKLE = ("rosenblatt never unpickles (loading a pickle can run arbitrary code); in PyTorch, "
+              "save the weights with safetensors, safetensors.torch.save_file(model.state_dict(), "
+              "'model.safetensors'), and rb.load('model.safetensors')")
 
 
 # -- flattening ---------------------------------------------------------------------
@@ -139,7 +172,7 @@ def _rebuild(node, arrays):
         return [_rebuild(v, arrays) for v in node["items"]]
     if kind == "tuple":
         return tuple(_rebuild(v, arrays) for v in node["items"])
-    raise ValueError(f"rb.load: unknown node type {kind!r} in the manifest (file from a newer version?)")
+    raise BadCheckpointError(f"rb.load: unknown node type {kind!r} in the manifest (file from a newer version?)")
 
 
 # -- writing --------------------------------------------------------------------------
@@ -297,43 +330,43 @@ def _read_header(path):
     with open(path, "rb") as fh:
         head = fh.read(8)
         if len(head) < 8:
-            raise ValueError(f"rb.load: {path!r} is not a safetensors file ({size} bytes: too short "
+            raise BadCheckpointError(f"rb.load: {path!r} is not a safetensors file ({size} bytes: too short "
                              f"for the 8-byte header length)")
         (n,) = struct.unpack("<Q", head)
         first = fh.read(1)
         if first != b"{":
-            raise ValueError(f"rb.load: {path!r} is not a safetensors file (no JSON header after the "
+            raise BadCheckpointError(f"rb.load: {path!r} is not a safetensors file (no JSON header after the "
                              f"8-byte length)")
         if n > _MAX_HEADER or n < 2:
-            raise ValueError(f"rb.load: {path!r} is not a safetensors file (header length {n})")
+            raise BadCheckpointError(f"rb.load: {path!r} is not a safetensors file (header length {n})")
         if 8 + n > size:
-            raise ValueError(f"rb.load: {path!r} is a truncated safetensors file: the header needs "
+            raise BadCheckpointError(f"rb.load: {path!r} is a truncated safetensors file: the header needs "
                              f"{n} bytes, the file has {size - 8} after the length")
         raw = first + fh.read(n - 1)
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"rb.load: {path!r} is not a safetensors file (corrupt JSON header: "
+        raise BadCheckpointError(f"rb.load: {path!r} is not a safetensors file (corrupt JSON header: "
                          f"{err})") from None
     if not isinstance(header, dict):
-        raise ValueError(f"rb.load: {path!r} is not a safetensors file (header is not a JSON object)")
+        raise BadCheckpointError(f"rb.load: {path!r} is not a safetensors file (header is not a JSON object)")
     metadata = header.pop("__metadata__", None) or {}
     data_size = size - 8 - n
     for key, info in header.items():
         if not (isinstance(info, dict) and {"dtype", "shape", "data_offsets"} <= set(info)):
-            raise ValueError(f"rb.load: {path!r} is not a valid safetensors file (bad header entry "
+            raise BadCheckpointError(f"rb.load: {path!r} is not a valid safetensors file (bad header entry "
                              f"for {key!r})")
         if info["dtype"] not in _ST_DTYPES:
-            raise ValueError(f"rb.load: {key!r} in {path!r} has dtype {info['dtype']}, which NumPy "
+            raise BadCheckpointError(f"rb.load: {key!r} in {path!r} has dtype {info['dtype']}, which NumPy "
                              f"cannot hold (supported: {', '.join(_ST_DTYPES)}); convert it before "
                              f"saving, e.g. tensor.float() in PyTorch")
         try:
             _start, end = (int(o) for o in info["data_offsets"])
         except (TypeError, ValueError):
-            raise ValueError(f"rb.load: {path!r} is not a valid safetensors file (bad data_offsets "
+            raise BadCheckpointError(f"rb.load: {path!r} is not a valid safetensors file (bad data_offsets "
                              f"for {key!r})") from None
         if end > data_size:
-            raise ValueError(f"rb.load: {path!r} is a truncated safetensors file: {key!r} ends at "
+            raise BadCheckpointError(f"rb.load: {path!r} is a truncated safetensors file: {key!r} ends at "
                              f"byte {end} of the data, which has {data_size}")
     return header, metadata
 
@@ -353,7 +386,10 @@ def _existing(f):
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"rb.load: no such file: {path!r}")
+        raise CheckpointNotFoundError(f"rb.load: no such file: {path!r}")
+    if os.path.isdir(path):
+        raise CheckpointIsADirectoryError(f"rb.load: {path!r} is a directory, not a checkpoint file "
+                                          f"(.npz or .safetensors)")
     return path
 
 
@@ -364,7 +400,7 @@ def _load_safetensors(f, with_metadata):
     try:
         arrays = st.load_file(path)
     except Exception as err:                       # safetensors_rust.SafetensorError
-        raise ValueError(f"rb.load: {path!r} is not a valid safetensors file: {err}") from err
+        raise BadCheckpointError(f"rb.load: {path!r} is not a valid safetensors file: {err}") from err
     out = {k: Tensor(np.array(arrays[k])) for k in header}   # header order; own writable copies
     return (out, dict(metadata)) if with_metadata else out
 
@@ -385,41 +421,118 @@ def load(f, map_location=None, weights_only=True, with_metadata=False):
     ``(state_dict, metadata)``, the metadata a ``{str: str}`` dict.  Files that
     are not safetensors, truncated files and dtypes NumPy cannot hold
     (bfloat16, float8) raise a one-line ``ValueError`` naming the file/key.
+
+    A file that cannot be read raises a :class:`CheckpointError` (also a ``ValueError``,
+    ``FileNotFoundError`` or ``IsADirectoryError``) naming the file and what it is.
     """
     if _is_safetensors_path(f):
         return _load_safetensors(f, with_metadata)
     if with_metadata:
         raise TypeError("rb.load: with_metadata=True is only for .safetensors files")
     if not hasattr(f, "read"):
-        f = os.fspath(f)
-        if not os.path.exists(f):
-            raise FileNotFoundError(f"rb.load: no such file: {f!r}")
-    try:
-        npz = np.load(f, allow_pickle=False)
-    except ValueError as err:
-        raise ValueError(f"rb.load: {f!r} is not a NumPy .npz/.npy file readable without pickle: {err}") from err
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        return Tensor(npz) if npz.dtype.kind in "biuf" else npz
-    with npz:
-        arrays = {}
-        for name in npz.files:
-            try:
-                arrays[name] = npz[name]
-            except ValueError as err:
-                raise ValueError(f"rb.load: entry {name!r} of {f!r} holds pickled Python objects; "
-                                 f"refusing to load it (rosenblatt files never need pickle)") from err
+        f = _existing(f)
+        _identify(f)
+    arrays = _read_npz(f)
+    if not isinstance(arrays, dict):                   # a single .npy array
+        return Tensor(arrays) if arrays.dtype.kind in "biuf" else arrays
     if MANIFEST not in arrays:
         return {k: Tensor(v) if v.dtype.kind in "biuf" else v for k, v in arrays.items()}
     try:
         manifest = json.loads(str(arrays.pop(MANIFEST)))
     except json.JSONDecodeError as err:
-        raise ValueError(f"rb.load: corrupt manifest in {f!r}: {err}") from err
-    if manifest.get("format") != "rosenblatt" or "root" not in manifest:
-        raise ValueError(f"rb.load: {f!r} has an unrecognised manifest")
+        raise BadCheckpointError(f"rb.load: {f!r} is corrupt: its manifest is not JSON ({err})") from err
+    if not isinstance(manifest, dict) or manifest.get("format") != "rosenblatt" or "root" not in manifest:
+        raise BadCheckpointError(f"rb.load: {f!r} is not a rosenblatt checkpoint (unrecognised "
+                                 f"manifest)")
     missing = [n for n in _entries(manifest["root"]) if n not in arrays]
     if missing:
-        raise ValueError(f"rb.load: {f!r} is missing entries {missing[:5]}")
+        raise BadCheckpointError(f"rb.load: {f!r} is corrupt: it lacks entries {missing[:5]} that "
+                                 f"its manifest lists")
     return _rebuild(manifest["root"], arrays)
+
+
+def _read_npz(f):
+    """The arrays of the ``.npz`` (a dict) or ``.npy`` (an array) ``f``, read without pickle."""
+    try:
+        npz = np.load(f, allow_pickle=False)
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile) as err:
+        raise BadCheckpointError(f"rb.load: {f!r} is not a .npz/.npy file readable without pickle "
+                                 f"({type(err).__name__}: {_first_line(err)})") from err
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        return npz
+    arrays = {}
+    with npz:
+        for name in npz.files:
+            try:
+                arrays[name] = npz[name]
+            except ValueError as err:
+                if "pickle" not in str(err):
+                    raise BadCheckpointError(f"rb.load: entry {name!r} of {f!r} is corrupt "
+                                             f"({_first_line(err)})") from err
+                raise BadCheckpointError(f"rb.load: entry {name!r} of {f!r} holds pickled Python "
+                                         f"objects; refusing to load it ({_NO_PICKLE})") from err
+            except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
+                raise BadCheckpointError(f"rb.load: {f!r} is truncated or corrupt: entry {name!r} "
+                                         f"cannot be read ({_first_line(err)})") from err
+    return arrays
+
+
+def _first_line(err):
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
+
+
+def _identify(path):
+    """Raise :class:`BadCheckpointError` saying what ``path`` is when it cannot be a ``.npz``
+    or ``.npy`` file: empty, a broken zip, a PyTorch file or other pickle, text..."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if not head:
+        raise BadCheckpointError(f"rb.load: {path!r} is empty (0 bytes): an interrupted write or copy?")
+    if head.startswith(b"PK"):
+        _identify_zip(path, size)
+    elif head.startswith(b"\x93NUMPY"):
+        return
+    elif head[:1] == b"\x80":                       # pickle protocol 2+ (torch.save before 1.6 too)
+        raise BadCheckpointError(f"rb.load: {path!r} is a Python pickle (e.g. from torch.save or "
+                                 f"pickle.dump), not a checkpoint; {_NO_PICKLE}")
+    elif head[8:9] == b"{" and struct.unpack("<Q", head[:8])[0] < size:
+        raise BadCheckpointError(f"rb.load: {path!r} looks like a safetensors file; give it the "
+                                 f".safetensors suffix so that rb.load reads it as one")
+    elif _is_text(head):
+        raise BadCheckpointError(f"rb.load: {path!r} is a text file, not a checkpoint (expected a "
+                                 f".npz written by rb.save, or a .safetensors file)")
+    else:
+        raise BadCheckpointError(f"rb.load: {path!r} is not a checkpoint: neither a .npz (zip) nor a "
+                                 f".npy nor a .safetensors file (it starts with {head[:8].hex(' ')})")
+
+
+def _identify_zip(path, size):
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, EOFError, OSError) as err:
+        raise BadCheckpointError(f"rb.load: {path!r} is truncated or corrupt: a zip archive (.npz) "
+                                 f"that cannot be opened ({size} bytes; {_first_line(err)}); save or "
+                                 f"copy it again") from None
+    pickles = [n for n in names if n.endswith(".pkl")]
+    if pickles:
+        raise BadCheckpointError(f"rb.load: {path!r} is a PyTorch file (torch.save: a zip holding "
+                                 f"the pickle {pickles[0]!r}), not a rosenblatt checkpoint; "
+                                 f"{_NO_PICKLE}")
+    if names and not any(n.endswith(".npy") for n in names):
+        raise BadCheckpointError(f"rb.load: {path!r} is a zip archive but not a .npz checkpoint "
+                                 f"(no .npy entries; it holds {names[:3]})")
+
+
+def _is_text(head):
+    if b"\0" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:           # a multi-byte character cut at the 512th byte is fine
+        return err.start >= len(head) - 3
+    return True
 
 
 def _entries(node):

@@ -27,7 +27,6 @@ uninterrupted run.
 import functools
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass
 
@@ -39,9 +38,12 @@ from ._checks import (check_callable, check_choice, check_non_negative, check_no
 from .autograd.grad_mode import no_grad
 from .autograd.tensor import Tensor
 from .serialization import load, save
+from .utils import progress as _progress
+from .utils.progress import eta_text, format_seconds, progress_mode
 
 __all__ = ["fit", "evaluate", "train_epoch", "train_steps", "StepBudget", "accuracy",
-           "binary_accuracy", "History", "Evaluation", "EarlyStopping", "L2", "L1"]
+           "binary_accuracy", "History", "Evaluation", "EarlyStopping", "L2", "L1",
+           "progress_mode", "eta_text", "format_seconds"]
 
 
 # -- regularisation ----------------------------------------------------------------------
@@ -216,8 +218,8 @@ class History:
         return ax
 
 
-def _format_record(r):
-    parts = [f"epoch {r['epoch']}"]
+def _format_record(r, epochs=None):
+    parts = [f"epoch {r['epoch']}" + (f"/{epochs}" if epochs else "")]
     for key, label in (("cost", "cost"), ("objective", "objective"), ("train_accuracy", "acc"),
                        ("val_cost", "val_cost"), ("val_accuracy", "val_acc")):
         v = r.get(key)
@@ -339,6 +341,21 @@ class StepBudget:
     def spent(self):
         return ((self.max_steps is not None and self.steps >= self.max_steps)
                 or (self.time_limit is not None and self.seconds > self.time_limit))
+
+    def progress(self, total=None):
+        """``"50/1200 steps, 12s, ETA 4m36s"``: the steps done against ``total`` (capped by
+        ``max_steps``), the time spent, and the time left at the pace so far (capped by the
+        time limit)."""
+        if self.max_steps is not None:
+            total = self.max_steps if total is None else min(total, self.max_steps)
+        seconds = self.seconds
+        text = f"{self.steps}/{total} steps" if total else f"{self.steps} steps"
+        left = None
+        if total and self.steps and self.steps < total:
+            left = seconds / self.steps * (total - self.steps)
+        if self.time_limit is not None:
+            left = min(left if left is not None else math.inf, max(0.0, self.time_limit - seconds))
+        return f"{text}, {format_seconds(seconds)}" + (f", ETA {format_seconds(left)}" if left is not None else "")
 
 
 def train_steps(step, batches, budget=None, report=None, report_when=None):
@@ -468,14 +485,6 @@ def evaluate(model, loader, loss_fn=None, metric=None):
 
 
 # -- fit -----------------------------------------------------------------------------------------
-def _tqdm():
-    try:
-        from ._optional import require
-        return require("tqdm").tqdm
-    except ImportError:
-        return None
-
-
 def _checked_fit_args(loss_fn, optimizer, epochs, val_loader, regularization, early_stopping,
                       checkpoint, resume, progress, metric):
     """fit's arguments checked; returns ``(regularizer, stopper, metric)`` as fit uses them."""
@@ -493,7 +502,7 @@ def _checked_fit_args(loss_fn, optimizer, epochs, val_loader, regularization, ea
         raise ValueError("fit: early_stopping monitors the validation cost: pass a val_loader")
     if resume and checkpoint is None:
         raise ValueError("fit: resume=True needs checkpoint=<path> to resume from")
-    check_choice(progress, "progress", (True, False, None, "bar", "plain"), "fit")
+    check_choice(progress, "progress", (True, False, None, "auto", "bar", "plain", "none"), "fit")
     return _as_regularizer(regularization), stopper, _as_metric(metric, loss_fn, "fit")
 
 
@@ -523,20 +532,15 @@ def _resume(checkpoint, model, optimizer, scheduler, stopper):
     return History.from_dict(state["history"]), int(state["epoch"])
 
 
-def _epoch_bar(tqdm, loader, epoch, epochs):
-    if tqdm is None:
-        return None
-    total = len(loader) if hasattr(loader, "__len__") else None
-    return tqdm(total=total, desc=f"epoch {epoch}/{epochs}", leave=True, dynamic_ncols=True,
-                file=sys.stderr, unit="batch")
-
-
-def _log_epoch(record, bar, progress):
+def _log_epoch(record, bar, mode, epochs, run):
+    """One epoch's line: the bar's postfix, or a printed line with the ETA of the run
+    (``run``: (epochs done in this call, seconds they took))."""
     if bar is not None:
         bar.set_postfix_str(_format_record(record).split("  ", 1)[1].rsplit("  (", 1)[0], refresh=True)
         bar.close()
-    elif progress:
-        print(_format_record(record), flush=True)
+    elif mode:
+        eta = eta_text(run[0], run[0] + epochs - record["epoch"], run[1])
+        print(_format_record(record, epochs) + (f" {eta}" if eta else ""), flush=True)
 
 
 def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regularization=None,
@@ -571,8 +575,9 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regula
     * ``callbacks``: callables ``cb(epoch, record, model)`` run after each epoch
       (after the checkpoint is written); returning ``True`` stops training.
     * ``progress``: ``True``/``'bar'``: a tqdm bar per epoch when tqdm is
-      installed, else one printed line per epoch; ``'plain'``: the printed
-      lines; ``False`` for silence.
+      installed, else one printed line per epoch (``epoch k/N ... ETA``);
+      ``'auto'``: the bar only when stderr is a terminal (see :func:`progress_mode`);
+      ``'plain'``: the printed lines; ``False`` for silence.
     """
     regularizer, stopper, metric = _checked_fit_args(
         loss_fn, optimizer, epochs, val_loader, regularization, early_stopping, checkpoint,
@@ -582,11 +587,13 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regula
         history, start = _resume(checkpoint, model, optimizer, scheduler, stopper)
         if history.stopped_early:
             return history
-    tqdm = _tqdm() if progress in (True, "bar") else None
+    mode = progress_mode(progress)
+    tqdm = _progress.tqdm_or_none() if mode == "bar" else None
+    t_run = time.perf_counter()
 
     for epoch in range(start + 1, epochs + 1):
         t0 = time.perf_counter()
-        bar = _epoch_bar(tqdm, train_loader, epoch, epochs)
+        bar = _progress.epoch_bar(tqdm, train_loader, epoch, epochs)
         record = {"epoch": epoch, **train_epoch(model, train_loader, loss_fn, optimizer,
                                                 regularizer, metric, bar)}
         if not math.isfinite(record["cost"]):
@@ -617,7 +624,7 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, val_loader=None, regula
             history.stopped_early = stop
             if stopper is not None:
                 stopper.restore(model)                    # the best epoch's parameters
-        _log_epoch(record, bar, progress)
+        _log_epoch(record, bar, mode, epochs, (epoch - start, time.perf_counter() - t_run))
         if checkpoint is not None:
             save(_checkpoint_state(model, optimizer, scheduler, stopper, epoch, history), checkpoint)
         for cb in callbacks or ():

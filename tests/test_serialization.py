@@ -183,3 +183,82 @@ def test_entry_name_collisions(tmp_path):
            serialization.MANIFEST: np.full(1, 3.0)}
     rb.save(obj, tmp_path / "c.npz")
     _assert_same(rb.load(tmp_path / "c.npz"), obj)
+
+
+# -- what rb.load says about files it cannot read ---------------------------------------------------
+def _good_bytes(tmp_path):
+    rb.save({"w": np.arange(100.0)}, tmp_path / "good.npz")
+    return (tmp_path / "good.npz").read_bytes()
+
+
+def _load_error(path, kind=ValueError):
+    with pytest.raises(kind) as info:
+        rb.load(path)
+    message = str(info.value)
+    assert isinstance(info.value, serialization.CheckpointError)
+    assert str(path) in message and "\n" not in message and "allow_pickle" not in message
+    return message
+
+
+def test_load_names_truncated_and_empty_files(tmp_path):
+    data = _good_bytes(tmp_path)
+    (tmp_path / "trunc.npz").write_bytes(data[:len(data) // 2])
+    assert "is truncated or corrupt" in _load_error(tmp_path / "trunc.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    assert "is empty (0 bytes)" in _load_error(tmp_path / "empty.npz")
+
+
+def test_load_names_missing_files_and_directories(tmp_path):
+    assert "no such file" in _load_error(tmp_path / "nope.npz", FileNotFoundError)
+    assert "is a directory" in _load_error(tmp_path, IsADirectoryError)
+    (tmp_path / "d.safetensors").mkdir()
+    assert "is a directory" in _load_error(tmp_path / "d.safetensors", IsADirectoryError)
+
+
+def test_load_names_text_and_unknown_files(tmp_path):
+    (tmp_path / "notes.npz").write_text("epoch 1: loss 0.5\n", encoding="utf-8")
+    assert "is a text file" in _load_error(tmp_path / "notes.npz")
+    (tmp_path / "noise.npz").write_bytes(bytes(range(7, 200)))
+    assert "is not a checkpoint" in _load_error(tmp_path / "noise.npz")
+    with zipfile.ZipFile(tmp_path / "other.npz", "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    assert "not a .npz checkpoint" in _load_error(tmp_path / "other.npz")
+
+
+def test_load_names_pickles_and_never_unpickles(tmp_path):
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (os.remove, (str(tmp_path / "canary"),))
+
+    (tmp_path / "canary").write_text("alive")
+    (tmp_path / "p.npz").write_bytes(pickle.dumps(Boom()))
+    message = _load_error(tmp_path / "p.npz")
+    assert "is a Python pickle" in message and "never unpickles" in message and "safetensors" in message
+    assert (tmp_path / "canary").exists()
+
+
+def test_load_names_torch_files(tmp_path):
+    import torch
+    sd = torch.nn.Linear(2, 3).state_dict()
+    torch.save(sd, tmp_path / "m.pt")
+    message = _load_error(tmp_path / "m.pt")
+    assert "is a PyTorch file" in message and "safetensors.torch.save_file" in message
+    torch.save(sd, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    assert "is a Python pickle" in _load_error(tmp_path / "old.pt")
+
+
+def test_load_names_foreign_manifest_and_misnamed_safetensors(tmp_path):
+    with zipfile.ZipFile(tmp_path / "f.npz", "w") as zf, zf.open(serialization.MANIFEST + ".npy", "w") as f:
+        np.lib.format.write_array(f, np.array('{"format": "other"}'))
+    assert "is not a rosenblatt checkpoint" in _load_error(tmp_path / "f.npz")
+    rb.save({"w": rb.ones(2)}, tmp_path / "w.safetensors")
+    os.replace(tmp_path / "w.safetensors", tmp_path / "w.bin")
+    assert ".safetensors suffix" in _load_error(tmp_path / "w.bin")
+
+
+def test_load_errors_keep_their_builtin_types(tmp_path):
+    assert issubclass(serialization.BadCheckpointError, ValueError)
+    assert issubclass(serialization.CheckpointNotFoundError, FileNotFoundError)
+    assert issubclass(serialization.CheckpointIsADirectoryError, IsADirectoryError)

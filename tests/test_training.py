@@ -6,6 +6,7 @@ import pytest
 
 import rosenblatt as rb
 from rosenblatt import training
+from rosenblatt.utils import progress
 from rosenblatt.models import MLP
 from rosenblatt.training import (EarlyStopping, History, L1, L2, StepBudget, accuracy,
                                  binary_accuracy, clone_state, evaluate, fit, train_steps)
@@ -302,7 +303,7 @@ def test_progress_plain_and_tqdm(capsys, monkeypatch):
     X, y = _data(40)
     model = MLP([6, 3])
     opt = rb.optim.SGD(model.parameters(), lr=0.1)
-    monkeypatch.setattr(training, "_tqdm", lambda: None)      # as if tqdm were not installed
+    monkeypatch.setattr(progress, "tqdm_or_none", lambda: None)   # as if tqdm were not installed
     fit(model, _loader(X, y), rb.nn.CrossEntropyLoss(), opt, 2)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 2 and out[0].startswith("epoch 1") and "cost" in out[0] and "objective" in out[0]

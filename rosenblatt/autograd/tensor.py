@@ -6,8 +6,10 @@ where the op's forward and backward live side by side.
 import numbers
 
 from .. import backend
+from .. import devices as _device
 from . import engine, grad_mode
 from .function import Function
+from .versions import clock as _clock
 
 # Taken from the backend once: ``Tensor._make`` runs for every op's output.
 _array_type = backend.xp.ndarray
@@ -18,16 +20,19 @@ class Tensor:
     """A multi-dimensional array that can record the operations applied to it.
 
     ``Tensor(data, requires_grad=False, dtype=None)``; prefer :func:`rosenblatt.tensor`.
+    PyTorch's legacy forms work too: ``Tensor(2, 3)`` is an uninitialised float32 2x3
+    tensor, ``Tensor()`` an empty one, ``Tensor([1, 2])`` float32 (lists and numbers take
+    the default float dtype).  Unlike ``torch.Tensor``, a NumPy array keeps its dtype.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_idx", "_hooks",
-                 "_retains_grad", "__weakref__")
+                 "_retains_grad", "_rebases", "__weakref__")   # _rebases: set by in-place ops
     __array_priority__ = 1000  # so ``ndarray + Tensor`` defers to Tensor.__radd__
 
-    def __init__(self, data, requires_grad=False, dtype=None):
-        if isinstance(data, Tensor):
-            data = data.data
-        self.data = backend.as_array(data, dtype)
+    def __init__(self, *data, requires_grad=False, dtype=None, device=None):
+        if device is not None:
+            _device.check(device, "Tensor")
+        self.data = _legacy_data(data, dtype)
         self.grad = None
         self.grad_fn = None
         self._out_idx = 0
@@ -47,7 +52,12 @@ class Tensor:
         t._out_idx = idx
         t._hooks = None
         t._retains_grad = False
-        t.requires_grad = grad_fn is not None
+        if grad_fn is None:
+            t.requires_grad = False
+        else:
+            t.requires_grad = True
+            if _clock[0]:                 # the node's date, once in-place writes exist (versions.py)
+                grad_fn._epoch = _clock[0]
         return t
 
     # -- metadata -------------------------------------------------------------
@@ -69,7 +79,10 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu"
+        """Where the data lives: always ``device(type='cpu')`` (NumPy arrays)."""
+        return _device.CPU
+
+    is_cuda = False
 
     def size(self, dim=None):
         if dim is None:
@@ -130,15 +143,15 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    def to(self, dtype=None, *args, **kwargs):
-        """``to(dtype)`` casts; ``to('cpu')`` is a no-op (the only device today)."""
-        if isinstance(dtype, str) or dtype is None:
-            if dtype not in (None, "cpu"):
-                raise ValueError(f"to(): unknown device {dtype!r}; rosenblatt runs on 'cpu'")
-            dtype = kwargs.get("dtype")
-            if dtype is None:
-                return self
-        return F.cast(self, dtype)
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(device, dtype=None)``, ``to(other_tensor)``, as in PyTorch.
+
+        Returns ``self`` when nothing changes (unless ``copy=True``).  Devices other than
+        the CPU raise (see :mod:`rosenblatt.devices`); ``non_blocking`` is accepted and moot.
+        """
+        _, dtype, _, copy = _device.parse_to(args, kwargs, "Tensor.to")
+        out = self if dtype is None else F.cast(self, dtype)
+        return F.clone(out) if copy and out is self else out
 
     def type(self, dtype):
         return F.cast(self, dtype)
@@ -158,8 +171,52 @@ class Tensor:
     def bool(self):
         return F.cast(self, backend.xp.bool_)
 
+    def half(self):
+        return F.cast(self, backend.xp.float16)
+
     def cpu(self):
         return self
+
+    def cuda(self, device=None, non_blocking=False):
+        """Raises: there is no GPU backend (``rb.cuda.is_available()`` is False)."""
+        _device.check(device if device is not None else "cuda", "Tensor.cuda")
+
+    def is_contiguous(self, memory_format=None):
+        """False for permuted and expanded views (and views of them), as in PyTorch; the
+        memory orders that fast kernels choose for their outputs count as contiguous."""
+        return F.shape.is_torch_contiguous(self.data)
+
+    # new_*: same dtype as this tensor unless ``dtype`` is given, as in PyTorch.
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return self._new_like(None, data, dtype, device, requires_grad, "new_tensor")
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_like(size, 0, dtype, device, requires_grad, "new_zeros")
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_like(size, 1, dtype, device, requires_grad, "new_ones")
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return self._new_like((size,), fill_value, dtype, device, requires_grad, "new_full")
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new_like(size, None, dtype, device, requires_grad, "new_empty")
+
+    def _new_like(self, size, value, dtype, device, requires_grad, where):
+        _device.check(device, f"Tensor.{where}")
+        xp = backend.get_array_module(self.data)
+        dtype = self.data.dtype if dtype is None else xp.dtype(dtype)
+        if size is None:                              # new_tensor: a copy of the data
+            arr = xp.array(value.data if isinstance(value, Tensor) else value, dtype=dtype)
+        else:
+            if len(size) == 1 and isinstance(size[0], (tuple, list)):
+                size = tuple(size[0])
+            if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0
+                       for s in size):
+                raise ValueError(f"Tensor.{where}: size must be non-negative ints, got {tuple(size)}")
+            arr = xp.empty(size, dtype) if value is None else xp.full(size, value, dtype)
+        t = Tensor._make(arr, None, 0)
+        return t.requires_grad_(True) if requires_grad else t
 
     # -- autograd -------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
@@ -210,8 +267,16 @@ class Tensor:
             hooks, item = node._hooks[self._out_idx], hook
         return _RemovableHandle(hooks, item)
 
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``create_graph=True`` records the backward pass, so the ``.grad`` tensors can be
+        differentiated again; ``retain_graph`` defaults to ``create_graph``.  ``inputs``
+        (tensors, leaves or not): accumulate into their ``.grad`` only.
+        """
+        if create_graph or inputs is not None:
+            from .gradcheck import backward
+            return backward(self, gradient, retain_graph, create_graph, inputs=inputs)
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; this "
@@ -222,7 +287,7 @@ class Tensor:
             if g.shape != self.data.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(g.shape)} but the tensor "
                                    f"has shape {tuple(self.data.shape)}; they must match")
-        engine.run_backward([self], [g], retain_graph=retain_graph)
+        engine.run_backward([self], [g], retain_graph=bool(retain_graph))
 
     def _accumulate_grad(self, g):
         if g.dtype != self.data.dtype:
@@ -238,8 +303,8 @@ class Tensor:
     # -- representation -------------------------------------------------------
     def __repr__(self):
         xp = backend.get_array_module(self.data)
-        body = xp.array2string(self.data, separator=", ", precision=4, prefix="tensor(",
-                               threshold=1000, edgeitems=3)
+        from .printing import array2string_options      # rb.set_printoptions
+        body = xp.array2string(self.data, separator=", ", prefix="tensor(", **array2string_options())
         extra = []
         if self.data.dtype not in (xp.float32, xp.int64, xp.bool_):
             extra.append(f"dtype=rosenblatt.{self.data.dtype}")
@@ -294,60 +359,52 @@ class Tensor:
     def mT(self):
         return F.transpose(self, -2, -1)
 
-    # -- in-place (for parameter updates under no_grad) -------------------------
+    # -- in-place: the out-of-place op, written back, graph rebased (functional/inplace.py) --
+    @property
+    def _version(self):
+        """How many in-place writes this tensor's storage has had (views share the count)."""
+        return versions.version(self.data)
+
     def _check_inplace(self):
-        if grad_mode._enabled[0]:
-            if self.requires_grad and self.grad_fn is None:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                                   "operation; wrap the update in `with rosenblatt.no_grad():`")
-            if self.grad_fn is not None:
-                raise RuntimeError("in-place operations on tensors that are part of a graph are not "
-                                   "supported; use the out-of-place form (e.g. x = x + y)")
+        if grad_mode._enabled[0] and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(_ip._LEAF_MSG)
 
     def _inplace(self, value):
-        self._check_inplace()
-        value = _raw(value)
-        if self.data.flags.writeable:
-            self.data[...] = value
-        else:
-            xp = backend.get_array_module(self.data)
-            self.data = xp.array(xp.broadcast_to(value, self.data.shape), dtype=self.data.dtype)
-        return self
+        """Overwrite with ``value`` (an array or number), in place."""
+        return _ip.apply_(self, _ip.fill, _raw(value))
 
-    def add_(self, other, alpha=1):
-        o = _raw(other)
-        return self._inplace(self.data + (o if alpha == 1 else alpha * o))
+    def add_(self, other, alpha=1): return _ip.apply_(self, F.add, other, alpha=alpha)
+    def sub_(self, other, alpha=1): return _ip.apply_(self, F.sub, other, alpha=alpha)
+    def mul_(self, other): return _ip.apply_(self, F.mul, other)
+    def div_(self, other, rounding_mode=None):
+        return _ip.apply_(self, _ip.div, other, rounding_mode=rounding_mode)
+    def pow_(self, exponent): return _ip.apply_(self, F.pow, exponent)
+    def clamp_(self, min=None, max=None): return _ip.apply_(self, F.clamp, min, max)
+    clip_ = clamp_
+    def relu_(self): return _ip.apply_(self, F.relu)
+    def sigmoid_(self): return _ip.apply_(self, F.sigmoid)
+    def tanh_(self): return _ip.apply_(self, F.tanh)
+    def exp_(self): return _ip.apply_(self, F.exp)
+    def log_(self): return _ip.apply_(self, F.log)
+    def sqrt_(self): return _ip.apply_(self, F.sqrt)
+    def abs_(self): return _ip.apply_(self, F.abs)
+    def neg_(self): return _ip.apply_(self, F.neg)
 
-    def sub_(self, other, alpha=1):
-        o = _raw(other)
-        return self._inplace(self.data - (o if alpha == 1 else alpha * o))
-
-    def mul_(self, other):
-        return self._inplace(self.data * _raw(other))
-
-    def div_(self, other):
-        return self._inplace(self.data / _raw(other))
-
-    def clamp_(self, min=None, max=None):
-        return self._inplace(backend.get_array_module(self.data).clip(self.data, min, max))
+    def __iadd__(self, other): return _ip.apply_(self, F.add, other)
+    def __isub__(self, other): return _ip.apply_(self, F.sub, other)
+    def __imul__(self, other): return _ip.apply_(self, F.mul, other)
+    def __itruediv__(self, other): return _ip.apply_(self, _ip.div, other)
+    def __ipow__(self, other): return _ip.apply_(self, F.pow, other)
 
     def copy_(self, src):
-        src = _raw(src)
-        xp = backend.get_array_module(self.data)
-        try:
-            ok = xp.broadcast_shapes(xp.shape(src), self.data.shape) == self.data.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise RuntimeError(f"copy_: source of shape {tuple(xp.shape(src))} cannot be broadcast "
-                               f"to the destination shape {tuple(self.data.shape)}")
-        return self._inplace(src)
+        """Copy ``src`` (broadcast, cast to this dtype) in; differentiable in ``src``."""
+        return _ip.apply_(self, _ip.fill, src)
 
     def fill_(self, value):
-        return self._inplace(_raw(value))
+        return _ip.apply_(self, _ip.fill, value)
 
     def zero_(self):
-        return self._inplace(0)
+        return _ip.apply_(self, _ip.fill, 0)
 
     def uniform_(self, a=0.0, b=1.0):
         from .. import random
@@ -360,6 +417,26 @@ class Tensor:
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _legacy_data(args, dtype):
+    """The array for ``Tensor(*args)``: sizes, nothing, or one piece of data (torch's rules)."""
+    if not args:
+        return backend.xp.empty((0,), dtype or backend.DEFAULT_FLOAT)
+    if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args) \
+            and not any(isinstance(a, _array_type) for a in args):
+        if any(a < 0 for a in args):
+            raise RuntimeError(f"Tensor(*sizes): sizes must be non-negative, got {args}")
+        return backend.xp.empty(tuple(int(a) for a in args), dtype or backend.DEFAULT_FLOAT)
+    if len(args) != 1:
+        raise TypeError(f"Tensor(): expected sizes (ints) or one piece of data, got {len(args)} "
+                        f"arguments of types {[type(a).__name__ for a in args]}")
+    data = args[0]
+    if isinstance(data, Tensor):
+        data = data.data
+    elif dtype is None and not backend.is_array(data):
+        dtype = backend.DEFAULT_FLOAT          # Tensor([1, 2]) is float32, as in torch
+    return backend.as_array(data, dtype)
 
 
 def _check_dim(dim, ndim, name="dim"):
@@ -386,3 +463,5 @@ Function._Tensor = Tensor
 # Method table: every op is also a Tensor method, as in PyTorch.  Bound at the end
 # of rosenblatt.functional's import (see functional/__init__.py).
 from .. import functional as F  # noqa: E402
+from ..functional import inplace as _ip  # noqa: E402
+from . import versions  # noqa: E402

@@ -1,16 +1,22 @@
-"""The ``rosenblatt`` command: ``train | evaluate | generate | lab | tour``.
+"""The ``rosenblatt`` command: ``train | evaluate | generate | lab | tour | export | playground``.
 
 ``python -m rosenblatt ...`` is the same.  Image classifiers are trained by
 :mod:`rosenblatt.cli.train`; the character language model (``train charlm``,
 ``generate``) lives in :mod:`rosenblatt.cli.charlm` and the course's labs
 (``lab``, ``tour``) in :mod:`rosenblatt.cli.labs`; each is imported only when
 its command runs.
+
+A user's mistake (a bad option, a missing or wrong file) ends in one line,
+``rosenblatt <command>: <message>``, and exit status 2: commands raise
+:class:`rosenblatt.cli.errors.UsageError` (``rb.load`` raises
+:class:`rosenblatt.serialization.CheckpointError`) and :func:`main` reports it.
 """
-import argparse
 import importlib
 import sys
 
-__all__ = ["main", "build_parser"]
+from .errors import Parser, UsageError, report
+
+__all__ = ["main", "build_parser", "UsageError"]
 
 IMAGE_MODELS = {
     "mlp": "multilayer perceptron on flattened images",
@@ -25,6 +31,10 @@ _DELEGATED = {
     ("generate",): ("charlm", "add_generate_arguments", "generate", "sample text from a trained charlm"),
     ("lab",): ("labs", "add_lab_arguments", "lab", "run one of the course's labs"),
     ("tour",): ("labs", "add_tour_arguments", "tour", "run every lab and write a report"),
+    ("export",): ("export", "add_export_arguments", "export",
+                  "convert a checkpoint to ONNX or safetensors"),
+    ("playground",): ("playground", "add_playground_arguments", "playground",
+                      "the MLP chapter as a live page in the browser"),
 }
 
 
@@ -68,7 +78,7 @@ def build_parser(argv=()):
     argv = list(argv)
     positional = [a for a in argv if not a.startswith("-")][:2]
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rosenblatt",
         description="rosenblatt: a neural-network course as a deep-learning framework on NumPy.")
     from .. import __version__
@@ -89,7 +99,7 @@ def build_parser(argv=()):
     train_cli.add_evaluate_arguments(ev)
     ev.set_defaults(func=train_cli.evaluate)
 
-    for key in (("generate",), ("lab",), ("tour",)):
+    for key in (("generate",), ("lab",), ("tour",), ("export",), ("playground",)):
         _add_delegated(commands, key, positional[:1] == list(key))
     return parser
 
@@ -100,9 +110,23 @@ def main(argv=None):
     parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "_placeholder", False):
-        parser.error("unrecognized arguments: " + " ".join(extra))
+        name = _command_name(args)
+        parser.exit(2, f"rosenblatt {name}: unrecognized arguments: {' '.join(extra)} "
+                       f"(see `rosenblatt {name} --help`)\n")
     func = getattr(args, "func", None)
     if func is None:                      # a delegated command's placeholder (not expected)
         parser.error(f"{args.command}: nothing to run")
-    result = func(args)
+    from ..serialization import CheckpointError
+    try:
+        result = func(args)
+    except (UsageError, CheckpointError) as err:       # the user's mistake: one line, no traceback
+        report(_command_name(args), err)
+        return 2
     return result if isinstance(result, int) else 0
+
+
+def _command_name(args):
+    """``train charlm``, ``evaluate``...: how the user's command is named in messages."""
+    if args.command == "train" and getattr(args, "model", None):
+        return f"train {args.model}"
+    return args.command

@@ -2,14 +2,17 @@
 
     rosenblatt lab --list
     rosenblatt lab xor [--full] [--seed N] [--out DIR]   # prints the verdict; DIR gets PNGs + JSON
+    rosenblatt lab xor --notebook xor.ipynb              # the lab as a Jupyter notebook
     rosenblatt tour [--out DIR] [--seed N] [--full]       # every lab -> DIR/index.html, DIR/results.json
 
-Exit status: 0 when every lab run passes its criterion, 1 otherwise.
+Exit status: 0 when every lab run passes its criterion, 1 otherwise, 2 for a usage mistake.
 """
 import os
 import sys
 import time
 import traceback
+
+from .errors import UsageError, output_dir
 
 __all__ = ["add_lab_arguments", "lab", "add_tour_arguments", "tour", "run_tour"]
 
@@ -20,12 +23,15 @@ def add_lab_arguments(parser):
     parser.add_argument("--full", action="store_true",
                         help="the paper-sized version (slower) instead of the quick one")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", metavar="DIR", default=None,
+    parser.add_argument("--out", metavar="DIR", type=output_dir, default=None,
                         help="write the figures (PNG) and the result (JSON) here")
+    parser.add_argument("--notebook", metavar="PATH.ipynb", default=None,
+                        help="write the lab as a Jupyter notebook (the experiment step by step) "
+                             "instead of running it")
 
 
 def add_tour_arguments(parser):
-    parser.add_argument("--out", metavar="DIR", default="rosenblatt-tour",
+    parser.add_argument("--out", metavar="DIR", type=output_dir, default="rosenblatt-tour",
                         help="where index.html and results.json go (default: rosenblatt-tour)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--full", action="store_true", help="run every lab in full mode (slow)")
@@ -77,8 +83,9 @@ def lab(args):
             print(f"    {'':<25} {spec.claim_zh}")
         return 0 if args.list else 2
     if args.name not in labs.names():
-        print(f"rosenblatt lab: no lab named {args.name!r}; run `rosenblatt lab --list`", file=sys.stderr)
-        return 2
+        raise UsageError(f"no lab named {args.name!r}; run `rosenblatt lab --list`")
+    if args.notebook:
+        return _write_notebook(args.name, args.notebook)
     result = labs.run(args.name, full=args.full, seed=args.seed)
     print_result(result)
     if args.out:
@@ -86,6 +93,27 @@ def lab(args):
         written = save_result(result, args.out)
         print(f"wrote {len(written)} files to {args.out}")
     return 0 if result.passed else 1
+
+
+def _write_notebook(name, path):
+    """``rosenblatt lab NAME --notebook PATH.ipynb``, through ``rosenblatt.labs.notebook``."""
+    if not path.endswith(".ipynb"):
+        raise UsageError(f"--notebook {path}: the file name must end in .ipynb")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--notebook {path}: the folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"--notebook {path} is a directory; give a file name ending in .ipynb")
+    try:
+        from ..labs.notebook import write_notebook
+    except ImportError as err:
+        if getattr(err, "name", None) not in ("rosenblatt.labs.notebook", "nbformat"):
+            raise
+        raise UsageError(f"--notebook is not available in this installation ({err}); "
+                         f"`pip install nbformat` or update rosenblatt") from None
+    write_notebook(name, path)
+    print(f"wrote {path}")
+    return 0
 
 
 def _failed_result(name, err, seconds, full, seed):
@@ -111,12 +139,10 @@ def run_tour(names=None, full=False, seed=0, out=None, progress=True):
     names = labs.names() if names is None else list(names)
     results = []
     bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=len(names), unit="lab", file=sys.stderr)
-        except ImportError:
-            bar = None
+    from ..training import progress_mode
+    if progress_mode("auto" if progress is True else progress) == "bar":   # lines when redirected
+        from tqdm import tqdm
+        bar = tqdm(total=len(names), unit="lab", file=sys.stderr)
     for i, name in enumerate(names, 1):
         if bar is not None:
             bar.set_description(name)
@@ -148,14 +174,15 @@ def tour(args):
         names = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in names if n not in labs.names()]
         if unknown:
-            print(f"rosenblatt tour: unknown labs {unknown}; run `rosenblatt lab --list`", file=sys.stderr)
-            return 2
-    t0 = time.perf_counter()
+            raise UsageError(f"--only: unknown labs {', '.join(unknown)}; run `rosenblatt lab --list`")
+        if not names:
+            raise UsageError("--only: name at least one lab, e.g. --only xor,backprop")
     results = run_tour(names, full=args.full, seed=args.seed, out=args.out)
     width = max((len(r.name) for r in results), default=0)
     for r in results:
         print(f"{'PASS' if r.passed else 'FAIL'}  {r.name:<{width}}  {r.seconds:6.2f} s")
     n_pass = sum(r.passed for r in results)
-    print(f"{n_pass}/{len(results)} labs pass in {time.perf_counter() - t0:.1f} s; "
+    # the same total as the report's header: the labs' own times
+    print(f"{n_pass}/{len(results)} labs pass · {sum(r.seconds for r in results):.1f} s in all; "
           f"report: {os.path.join(args.out, 'index.html')}")
     return 0 if n_pass == len(results) else 1

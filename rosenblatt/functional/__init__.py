@@ -19,6 +19,17 @@ from .conv import *            # noqa: F401,F403  conv1d conv2d (im2col + GEMM)
 from .pooling import *         # noqa: F401,F403  max_pool2d avg_pool2d ...
 from .recurrent import *       # noqa: F401,F403  fused RNN/GRU/LSTM layers with BPTT
 from .sparse import *          # noqa: F401,F403  embedding one_hot
+from .sorting import *         # noqa: F401,F403  sort argsort topk unique bincount
+from .linalg import *          # noqa: F401,F403  einsum outer dot tensordot tril triu diag
+from .closeness import *       # noqa: F401,F403  isclose allclose equal
+from .broadcasting import *    # noqa: F401,F403  broadcast_to meshgrid
+from .scan import *            # noqa: F401,F403  cumprod
+from .sampling import *        # noqa: F401,F403  multinomial
+from .fold import *            # noqa: F401,F403  unfold fold conv_transpose2d
+from .upsampling import *      # noqa: F401,F403  interpolate
+from .similarity import *      # noqa: F401,F403  cosine_similarity
+from .prelu import *           # noqa: F401,F403  prelu
+from .adaptive_max_pool import *  # noqa: F401,F403  adaptive_max_pool2d
 
 # Ops that are also Tensor methods (``x.exp()``, ``x.sum(dim)``), as in PyTorch.
 _TENSOR_METHODS = """
@@ -31,6 +42,8 @@ t contiguous view_as reshape_as flip narrow swapaxes unflatten
 gather index_select masked_fill masked_fill_ index_put_ index_put movedim swapdims
 eq ne lt le gt ge isnan isinf isfinite logical_not logical_and logical_or
 softmax log_softmax
+sort argsort topk unique bincount outer dot tril triu diag allclose isclose equal broadcast_to
+cumprod multinomial
 """.split()
 
 for _name in _TENSOR_METHODS:

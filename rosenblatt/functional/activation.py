@@ -18,6 +18,12 @@ __all__ = ["leaky_relu", "elu", "gelu", "silu", "softplus", "hardtanh", "relu6",
            "log_softmax", "softmin", "logsigmoid", "erf_array"]
 
 
+def apply_(input, op, *args):
+    """``inplace=True``: ``op``'s result written into ``input`` (functional/inplace.py)."""
+    from .inplace import apply_ as write_back
+    return write_back(input, op, *args)
+
+
 def _check_tensor(x, fn, name="input"):
     if not isinstance(x, Tensor):
         raise TypeError(f"{fn}(): argument '{name}' must be a Tensor, got {type(x).__name__}")
@@ -79,6 +85,10 @@ class LeakyReLU(Function):
         xp = backend.get_array_module(g)
         return xp.where(self.pos, g, g * self.slope), None
 
+    def graph_backward(self, g):     # on Tensors: g times each element's (constant) slope
+        slope = backend.get_array_module(self.pos).where(self.pos, 1.0, self.slope)
+        return g * slope.astype(g.dtype), None
+
 
 class ELU(Function):
     def forward(self, x, alpha):
@@ -90,6 +100,11 @@ class ELU(Function):
         xp = backend.get_array_module(g)
         x = self.x
         return xp.where(x > 0, g, g * (self.alpha * xp.exp(xp.minimum(x, 0)))), None
+
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        x = self.x
+        neg = x.clamp(max=0)
+        return g * (x > 0) + g * (self.alpha * neg.exp()) * (x <= 0), None
 
 
 _SQRT_2_PI = math.sqrt(2.0 / math.pi)
@@ -117,6 +132,33 @@ class GELU(Function):
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
         return g * (self.cdf + x * pdf), None
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        x = self.x
+        if self.approximate == "tanh":
+            t = (_SQRT_2_PI * (x + 0.044715 * x * x * x)).tanh()
+            dinner = _SQRT_2_PI * (1.0 + 3 * 0.044715 * x * x)
+            return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner), None
+        return g * (NormalCDF.apply(x) + x * _normal_pdf(x)), None
+
+
+def _normal_pdf(x):
+    return _INV_SQRT_2PI * (-0.5 * x * x).exp()
+
+
+class NormalCDF(Function):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate, as an op (for its
+    differentiable backward); d Phi / dx = the normal density."""
+
+    def forward(self, x):
+        self.x = x
+        return 0.5 * (1.0 + erf_array(x * _INV_SQRT2))
+
+    def backward(self, g):
+        return g * (_INV_SQRT_2PI * backend.get_array_module(g).exp(-0.5 * self.x * self.x))
+
+    def graph_backward(self, g):
+        return g * _normal_pdf(self.x)
+
 
 class SiLU(Function):
     def forward(self, x):
@@ -126,6 +168,10 @@ class SiLU(Function):
 
     def backward(self, g):
         s = self.s
+        return g * (s * (1.0 + self.x * (1.0 - s)))
+
+    def graph_backward(self, g):     # on Tensors, sigmoid(x) recomputed from x (create_graph=True)
+        s = self.x.sigmoid()
         return g * (s * (1.0 + self.x * (1.0 - s)))
 
 
@@ -144,6 +190,10 @@ class Softplus(Function):
         xp = backend.get_array_module(g)
         return xp.where(self.lin, g, g * _sigmoid(self.bx)), None, None
 
+    def graph_backward(self, g):     # on Tensors, sigmoid(beta x) recomputed from x
+        x, beta = self.inputs[:2]
+        return g * (x * beta).sigmoid().masked_fill(self.lin, 1), None, None
+
 
 class Hardtanh(Function):
     def forward(self, x, min_val, max_val):
@@ -155,14 +205,21 @@ class Hardtanh(Function):
         xp = backend.get_array_module(g)
         return xp.where(self.inside, g, xp.zeros((), g.dtype)), None, None
 
+    def graph_backward(self, g):     # g times the (constant) mask, on Tensors
+        return g * self.inside, None, None
+
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check_tensor(input, "leaky_relu")
+    if inplace:
+        return apply_(input, leaky_relu, negative_slope)
     return LeakyReLU.apply(input, negative_slope)
 
 
 def elu(input, alpha=1.0, inplace=False):
     _check_tensor(input, "elu")
+    if inplace:
+        return apply_(input, elu, alpha)
     return ELU.apply(input, alpha)
 
 
@@ -175,6 +232,8 @@ def gelu(input, approximate="none"):
 
 def silu(input, inplace=False):
     _check_tensor(input, "silu")
+    if inplace:
+        return apply_(input, silu)
     return SiLU.apply(input)
 
 
@@ -187,11 +246,13 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     _check_tensor(input, "hardtanh")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if inplace:
+        return apply_(input, hardtanh, min_val, max_val)
     return Hardtanh.apply(input, min_val, max_val)
 
 
 def relu6(input, inplace=False):
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def logsigmoid(input):
@@ -208,6 +269,9 @@ class LogSigmoid(Function):
 
     def backward(self, g):
         return g * _sigmoid(-self.x)
+
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        return g * (-self.x).sigmoid()
 
 
 # -- softmax family -------------------------------------------------------------------------
@@ -244,6 +308,12 @@ class Softmax(Function):
             return xp.zeros_like(g), None
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True)), None
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        if self.dim is None:
+            return g * 0, None
+        y = self.out
+        return y * (g - (g * y).sum(self.dim, keepdim=True)), None
+
 
 class LogSoftmax(Function):
     def forward(self, x, dim):
@@ -261,6 +331,11 @@ class LogSoftmax(Function):
         if self.dim is None:
             return xp.zeros_like(g), None
         return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True), None
+
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        if self.dim is None:
+            return g * 0, None
+        return g - self.out.exp() * g.sum(self.dim, keepdim=True), None
 
 
 def _cast_for(input, dtype):

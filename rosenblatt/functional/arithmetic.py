@@ -3,6 +3,8 @@
 Broadcasting copies an input along new or size-1 axes, so its gradient is the
 sum of the output gradient over those axes (:func:`unbroadcast`).
 """
+import math
+
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
@@ -25,7 +27,7 @@ def unbroadcast(g, shape):
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and g.shape[i + lead] != 1)
     if axes:
-        g = g.sum(axis=axes, keepdims=True)
+        g = g.sum(axis=axes, keepdims=True)     # NumPy's names, which Tensor.sum takes too (as torch)
     return g.reshape(shape)
 
 
@@ -81,6 +83,8 @@ class Add(Function):
         return (unbroadcast(g, self.sa) if na else None,
                 unbroadcast(g, self.sb) if nb else None)
 
+    graph_backward = backward        # arrays or Tensors alike (create_graph=True)
+
 
 class Sub(Function):
     """``a - b``; gradients ``g`` and ``-g``, summed back to each input's shape."""
@@ -94,6 +98,8 @@ class Sub(Function):
         na, nb = self.needs_input_grad
         return (unbroadcast(g, self.sa) if na else None,
                 unbroadcast(-g, self.sb) if nb else None)
+
+    graph_backward = backward
 
 
 class Mul(Function):
@@ -113,6 +119,11 @@ class Mul(Function):
         return (unbroadcast(_binary(mul, g, self.b), self.sa) if na else None,
                 unbroadcast(_binary(mul, g, self.a), self.sb) if nb else None)
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        na, nb = self.needs_input_grad
+        return (unbroadcast(g * self.b, self.sa) if na else None,
+                unbroadcast(g * self.a, self.sb) if nb else None)
+
 
 class Div(Function):
     """``a / b`` (integer inputs give float32); d/da = ``g / b``, d/db = ``-g * out / b``."""
@@ -131,6 +142,8 @@ class Div(Function):
         return (unbroadcast(gb, self.sa) if na else None,
                 unbroadcast(-gb * self.out, self.sb) if nb else None)
 
+    graph_backward = backward
+
 
 class Neg(Function):
     def forward(self, a):
@@ -138,6 +151,8 @@ class Neg(Function):
 
     def backward(self, g):
         return -g
+
+    graph_backward = backward
 
 
 class Pow(Function):
@@ -164,6 +179,19 @@ class Pow(Function):
             with xp.errstate(divide="ignore", invalid="ignore"):
                 # PyTorch's convention: d(0**b)/db = 0 where a == 0 and b >= 0.
                 loga = xp.where(a == 0, 0.0, xp.log(xp.where(a == 0, 1, a))).astype(self.out.dtype)
+            gb = unbroadcast(g * self.out * loga, self.sb)
+        return ga, gb
+
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        ga = unbroadcast(g * b * a ** (b - 1), self.sa) if na else None
+        gb = None
+        if nb:
+            if isinstance(a, Tensor):
+                loga = a.masked_fill(a == 0, 1).log()        # 0 where a == 0 (PyTorch's convention)
+            else:
+                loga = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
             gb = unbroadcast(g * self.out * loga, self.sb)
         return ga, gb
 
@@ -212,6 +240,8 @@ class MatMul(Function):
         if nb:
             gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
         return ga, gb
+
+    graph_backward = backward
 
 
 def _tensor_or_scalar(x, name):
@@ -283,6 +313,9 @@ def matmul(input, other):
         input = Tensor(input)
     if not isinstance(other, Tensor):
         other = Tensor(other)
+    if input.dtype != other.dtype:              # PyTorch raises; NumPy would silently promote
+        raise RuntimeError(f"matmul(): expected m1 and m2 to have the same dtype, but got: "
+                           f"{input.dtype} != {other.dtype}")
     return backend.dispatch("matmul", MatMul.apply, input, other)
 
 

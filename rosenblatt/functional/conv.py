@@ -117,6 +117,99 @@ class Conv2d(Function):
             gx = gx[:, :, 0, :] if self.one_d else gx
         return gx, gw, gb, None, None, None, None
 
+    def graph_backward(self, g):
+        """create_graph=True: the same three gradients as ops whose own backward is a
+        convolution again (:class:`ConvInputGrad`, :class:`ConvWeightGrad`), so gradients
+        of any order exist.  Reads only ``self.inputs`` (so kernels can share it)."""
+        x, w = self.inputs[:2]
+        geo = _geometry(x, w, self.inputs[3:])
+        nx, nw, nb = self.needs_input_grad[:3]
+        gx = ConvInputGrad.apply(g, w, geo) if nx else None
+        gw = ConvWeightGrad.apply(x, g, geo) if nw else None
+        gb = g.sum((0, 2) if g.ndim == 3 else (0, 2, 3)) if nb else None
+        return (gx, gw, gb) + (None,) * (len(self.inputs) - 3)
+
+
+def _geometry(x, w, args):
+    """``(x shape, w shape, stride, pad4, dilation, groups)`` from a conv node's arguments after
+    the bias: the reference's four, or a stride-1 kernel's ``(pad4,)``."""
+    stride, pad, dilation, groups = args if len(args) == 4 else ((1, 1), args[0], (1, 1), 1)
+    return tuple(x.shape), tuple(w.shape), stride, pad, dilation, groups
+
+
+def _lift(a):
+    return a[:, :, None, :] if a.ndim == 3 else a     # conv1d: a unit height
+
+
+def _same_kind(out, *args):
+    """``op.apply``'s Tensor when an argument is a Tensor (create_graph), else its array."""
+    return out if any(isinstance(a, Tensor) for a in args) else out.data
+
+
+class ConvInputGrad(Function):
+    """``gx`` of a convolution: ``col2im(W^T @ g)`` cropped to x (a transposed convolution).
+    Bilinear in ``(g, w)``; its backward: ``conv(u, w)`` for g and ``ConvWeightGrad(u, g)``
+    for w, where ``u`` is the incoming gradient (shaped like x)."""
+
+    def forward(self, g, w, geo):
+        xshape, _, stride, (pt, pb, pl, pr), dilation, groups = geo
+        g4, w4 = _lift(g), _lift(w)
+        N, O, OH, OW = g4.shape
+        H, W = (1, xshape[2]) if len(xshape) == 3 else xshape[2:]
+        full = (N, xshape[1], H + pt + pb, W + pl + pr)
+        kh, kw = w4.shape[2:]
+        dcols = w4.reshape(groups, O // groups, -1).transpose(0, 2, 1) @ \
+            g4.reshape(N, groups, O // groups, OH * OW)
+        dx = _col2im(dcols, full, kh, kw, OH, OW, stride, dilation)[:, :, pt:full[2] - pb,
+                                                                     pl:full[3] - pr]
+        return dx[:, :, 0, :] if len(xshape) == 3 else dx
+
+    def backward(self, u):
+        return self._vjp(u, _raw(self.inputs[0]), _raw(self.inputs[1]))
+
+    def graph_backward(self, u):
+        return self._vjp(u, *self.inputs[:2])
+
+    def _vjp(self, u, g, w):
+        geo = self.inputs[2]
+        ng, nw = self.needs_input_grad[:2]
+        gg = _same_kind(Conv2d.apply(u, w, None, *geo[2:]), u, w) if ng else None
+        gw = _same_kind(ConvWeightGrad.apply(u, g, geo), u, g) if nw else None
+        return gg, gw, None
+
+
+class ConvWeightGrad(Function):
+    """``gw`` of a convolution: ``g @ cols(x)^T`` summed over images.  Bilinear in
+    ``(x, g)``; its backward: ``ConvInputGrad(g, u)`` for x and ``conv(x, u)`` for g."""
+
+    def forward(self, x, g, geo):
+        _, wshape, stride, (pt, pb, pl, pr), dilation, groups = geo
+        xp = backend.get_array_module(x)
+        x4, g4 = _lift(x), _lift(g)
+        N, O, OH, OW = g4.shape
+        kh, kw = (1, wshape[2]) if len(wshape) == 3 else wshape[2:]
+        xpad = xp.pad(x4, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+        cols, _, _ = _im2col(xpad, kh, kw, stride, dilation, groups)
+        gg = g4.reshape(N, groups, O // groups, OH * OW)
+        return (gg @ cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(wshape)
+
+    def backward(self, u):
+        return self._vjp(u, _raw(self.inputs[0]), _raw(self.inputs[1]))
+
+    def graph_backward(self, u):
+        return self._vjp(u, *self.inputs[:2])
+
+    def _vjp(self, u, x, g):
+        geo = self.inputs[2]
+        nx, ng = self.needs_input_grad[:2]
+        gx = _same_kind(ConvInputGrad.apply(g, u, geo), g, u) if nx else None
+        gg = _same_kind(Conv2d.apply(x, u, None, *geo[2:]), x, u) if ng else None
+        return gx, gg, None
+
+
+def _raw(a):
+    return a.data if isinstance(a, Tensor) else a
+
 
 def _check_args(input, weight, bias, groups, nd, fname):
     """Check types, ranks, dtypes and channel counts; return whether ``input`` is batched."""

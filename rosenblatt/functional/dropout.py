@@ -24,6 +24,9 @@ class _MaskMul(Function):
     def backward(self, g):
         return _binary(backend.get_array_module(g).multiply, g, self.mask), None
 
+    def graph_backward(self, g):               # the same, on Tensors (create_graph=True)
+        return g * self.mask, None
+
 
 def _check(input, p, fn):
     if not isinstance(input, Tensor):

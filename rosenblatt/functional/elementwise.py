@@ -42,6 +42,10 @@ def _shape(x):
     return getattr(x, "shape", ())
 
 
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
 def _quiet(xp):
     # PyTorch returns inf/nan silently (log(0), 1/0, exp(1e4)); NumPy would warn.
     return xp.errstate(divide="ignore", invalid="ignore", over="ignore")
@@ -60,6 +64,8 @@ class Exp(Function):
     def backward(self, g):
         return g * self.out
 
+    graph_backward = backward        # arrays or Tensors alike (create_graph=True)
+
 
 class Exp2(Function):
     def forward(self, a):
@@ -72,6 +78,8 @@ class Exp2(Function):
     def backward(self, g):
         with _quiet(backend.get_array_module(g)):
             return g * self.out * _LN2
+
+    graph_backward = backward
 
 
 class Expm1(Function):
@@ -86,6 +94,8 @@ class Expm1(Function):
         with _quiet(backend.get_array_module(g)):
             return g * (self.out + 1)
 
+    graph_backward = backward
+
 
 class Log(Function):
     def forward(self, a):
@@ -98,6 +108,8 @@ class Log(Function):
     def backward(self, g):
         with _quiet(backend.get_array_module(g)):
             return g / self.a
+
+    graph_backward = backward
 
 
 class Log1p(Function):
@@ -112,6 +124,8 @@ class Log1p(Function):
         with _quiet(backend.get_array_module(g)):
             return g / (self.a + 1)
 
+    graph_backward = backward
+
 
 class Log2(Function):
     def forward(self, a):
@@ -124,6 +138,8 @@ class Log2(Function):
     def backward(self, g):
         with _quiet(backend.get_array_module(g)):
             return g / (self.a * _LN2)
+
+    graph_backward = backward
 
 
 class Log10(Function):
@@ -138,6 +154,8 @@ class Log10(Function):
         with _quiet(backend.get_array_module(g)):
             return g / (self.a * _LN10)
 
+    graph_backward = backward
+
 
 class Sqrt(Function):
     def forward(self, a):
@@ -150,6 +168,8 @@ class Sqrt(Function):
     def backward(self, g):
         with _quiet(backend.get_array_module(g)):
             return g / (2 * self.out)
+
+    graph_backward = backward
 
 
 class Rsqrt(Function):
@@ -165,6 +185,8 @@ class Rsqrt(Function):
         o = self.out
         with _quiet(backend.get_array_module(g)):
             return g * (-0.5 * o * o * o)
+
+    graph_backward = backward
 
 
 class Reciprocal(Function):
@@ -182,6 +204,8 @@ class Reciprocal(Function):
         with _quiet(backend.get_array_module(g)):
             return -g * o * o
 
+    graph_backward = backward
+
 
 class Square(Function):
     def forward(self, a):
@@ -190,6 +214,8 @@ class Square(Function):
 
     def backward(self, g):
         return g * (2 * self.a)
+
+    graph_backward = backward
 
 
 # --- sign-like -----------------------------------------------------------------
@@ -201,6 +227,9 @@ class Abs(Function):
 
     def backward(self, g):
         return g * backend.get_array_module(g).sign(self.a)
+
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        return g * self.a.sign()
 
 
 class _ZeroGrad(Function):
@@ -214,6 +243,9 @@ class _ZeroGrad(Function):
 
     def backward(self, g):
         return backend.get_array_module(g).zeros_like(g)
+
+    def graph_backward(self, g):
+        return Tensor._make(backend.get_array_module(g.data).zeros_like(g.data), None, 0)
 
 
 class Sign(_ZeroGrad):
@@ -250,6 +282,9 @@ class Sin(Function):
     def backward(self, g):
         return g * backend.get_array_module(g).cos(self.a)
 
+    def graph_backward(self, g):
+        return g * self.a.cos()
+
 
 class Cos(Function):
     def forward(self, a):
@@ -259,6 +294,9 @@ class Cos(Function):
 
     def backward(self, g):
         return g * -backend.get_array_module(g).sin(self.a)
+
+    def graph_backward(self, g):
+        return g * -self.a.sin()
 
 
 class Tan(Function):
@@ -270,6 +308,8 @@ class Tan(Function):
     def backward(self, g):
         o = self.out
         return g * (1 + o * o)
+
+    graph_backward = backward
 
 
 class Tanh(Function):
@@ -287,6 +327,9 @@ class Tanh(Function):
         xp.subtract(1, d, out=d)
         xp.multiply(d, g, out=d)
         return d
+
+    def graph_backward(self, g):     # the same formula on Tensors (create_graph=True)
+        return g * (1 - self.out * self.out)
 
 
 class Sigmoid(Function):
@@ -319,6 +362,9 @@ class Sigmoid(Function):
         xp.multiply(d, g, out=d)
         return d
 
+    def graph_backward(self, g):     # the same formula on Tensors (create_graph=True)
+        return g * ((1 - self.out) * self.out)
+
 
 class ReLU(Function):
     """``max(x, 0)``; the gradient is ``g`` where the output is positive, else 0.
@@ -334,6 +380,8 @@ class ReLU(Function):
 
     def backward(self, g):
         return g * (self.out > 0)
+
+    graph_backward = backward        # arrays or Tensors alike (create_graph=True)
 
 
 # --- clamp, maximum, minimum, where --------------------------------------------------
@@ -387,6 +435,10 @@ class Clamp(Function):
             ghi = unbroadcast(g * m, hi.shape)
         return ga, glo, ghi
 
+    def graph_backward(self, g):     # g (a Tensor) times masks: constants, made from the arrays
+        self.a, self.lo, self.hi = (_data(v) for v in (self.a, self.lo, self.hi))
+        return self.backward(g)
+
 
 class _MaxMin(Function):
     """``maximum``/``minimum``; on ties each input gets half the gradient (as torch)."""
@@ -410,6 +462,10 @@ class _MaxMin(Function):
         if nb:
             gb = unbroadcast(g * (1 - half - b_loses).astype(g.dtype, copy=False), _shape(b))
         return ga, gb
+
+    def graph_backward(self, g):     # g (a Tensor) times masks: constants, made from the arrays
+        self.a, self.b = _data(self.a), _data(self.b)
+        return self.backward(g)
 
 
 class Maximum(_MaxMin):
@@ -436,6 +492,8 @@ class Where(Function):
         gb = unbroadcast(g * ~c, self.sb) if nb else None
         return None, ga, gb
 
+    graph_backward = backward        # arrays or Tensors alike (create_graph=True)
+
 
 def _where3(cond, a, b):
     try:
@@ -461,6 +519,9 @@ class Cast(Function):
     def backward(self, g):
         return g.astype(self.in_dtype, copy=False)
 
+    def graph_backward(self, g):
+        return g.to(self.in_dtype)
+
 
 class Clone(Function):
     def forward(self, a):
@@ -468,6 +529,8 @@ class Clone(Function):
 
     def backward(self, g):
         return g
+
+    graph_backward = backward
 
 
 # --- public functions ----------------------------------------------------------------
@@ -583,10 +646,13 @@ def sigmoid(input):
 
 
 def relu(input, inplace=False):
-    """``max(x, 0)``; ``inplace`` is accepted for API parity but the op is out of place."""
+    """``max(x, 0)``; ``inplace=True`` writes the result into ``input`` (``input.relu_()``)."""
     if getattr(input, "dtype", None) == backend.xp.bool_:
         raise RuntimeError("relu(): input must be a number tensor, got dtype bool (PyTorch "
                            "refuses it too); convert it first, e.g. input.float()")
+    if inplace:
+        from .inplace import apply_
+        return apply_(input, relu)
     return backend.dispatch("relu", ReLU.apply, input)
 
 

@@ -18,7 +18,7 @@ import math
 import numbers
 
 from .. import backend
-from ..autograd import grad_mode
+from ..autograd import grad_mode, versions
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _check_dim
 from .arithmetic import unbroadcast
@@ -185,14 +185,25 @@ class BasicIndex(Function):
     def forward(self, a, key):
         self.in_shape, self.key = a.shape, key
         try:
-            return a[key]
+            out = a[key]
         except IndexError as err:
             raise _index_error(err, key, a.shape) from None
+        if not backend.is_array(out):
+            # One element: NumPy gives a scalar (a copy); with ``...`` it gives a 0-d view,
+            # so that ``x[0].add_(1)`` changes ``x`` as in PyTorch.
+            out = a[key + (Ellipsis,)]
+        return out
 
     def backward(self, g):
         ga = backend.get_array_module(g).zeros(self.in_shape, g.dtype)
         ga[self.key] = g
         return ga
+
+    repeats = False                  # whether the key may pick an element twice
+
+    def graph_backward(self, g):     # on Tensors: g put into zeros at the key (create_graph=True)
+        zeros = backend.get_array_module(g.data).zeros(self.in_shape, g.dtype)
+        return IndexPut.apply(zeros, g, key=self.key, accumulate=self.repeats)
 
 
 class AdvancedIndex(BasicIndex):
@@ -200,6 +211,8 @@ class AdvancedIndex(BasicIndex):
 
     def backward(self, g):
         return _scatter_add_key(g, self.key, self.in_shape)
+
+    repeats = True
 
 
 def index(input, key):
@@ -242,6 +255,13 @@ class IndexPut(Function):
                 ga[self.key] = 0
         return ga, (unbroadcast(g[self.key], self.vshape) if nv else None)
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        na, nv = self.needs_input_grad[:2]
+        ga = None
+        if na:
+            ga = g if self.acc else IndexPut.apply(g, 0, key=self.key, accumulate=False)
+        return ga, (unbroadcast(index(g, self.key), self.vshape) if nv else None)
+
 
 def _value_shape_error(vshape, a, key):
     try:
@@ -253,22 +273,47 @@ def _value_shape_error(vshape, a, key):
                         f"key {_show(key)})")
 
 
+class IndexPutInPlace(IndexPut):
+    """``a[key] = v`` written into ``a``'s own memory (``x[key] = v`` on a tensor in a graph):
+    forward returns ``a`` itself, so nothing is copied; the gradients are IndexPut's."""
+
+    def forward(self, a, v, key, accumulate):
+        xp = backend.get_array_module(a)
+        self.key, self.vshape, self.acc = key, xp.shape(v), accumulate
+        _put_into(a, key, v, accumulate)
+        return a
+
+
+def _put_into(a, key, v, accumulate):
+    xp = backend.get_array_module(a)
+    try:
+        if accumulate:
+            xp.add.at(a, key, v)
+        else:
+            a[key] = v
+    except IndexError as err:
+        raise _index_error(err, key, a.shape) from None
+    except ValueError:
+        raise _value_shape_error(xp.shape(v), a, key) from None
+
+
+def _put(a, value, key, accumulate):
+    return IndexPutInPlace.apply(a, value, key=key, accumulate=accumulate)
+
+
 def index_put_(input, key, value, accumulate=False):
     """``input[key] = value`` in place (``Tensor.__setitem__``).
 
-    Like every in-place op this raises for a leaf that requires grad unless grad
-    mode is off: wrap parameter updates in ``no_grad()``.
-    With grad mode on, a ``value`` that requires grad, or an ``input`` that is
-    already in a graph, is recorded out of place: ``input``'s data is replaced by
-    an updated copy (so arrays saved by earlier ops stay intact; other views of
-    the old data do not see the write) and ``input`` points at the new node.
+    As every in-place op (functional/inplace.py): a leaf that requires grad raises unless
+    grad mode is off (wrap parameter updates in ``no_grad()``); in a graph, or with a
+    ``value`` that requires grad, ``input`` is rebased onto an :class:`IndexPutInPlace`
+    node: the gradient of the overwritten region goes to ``value``, the rest to the old
+    ``input``.  The write itself is always into ``input``'s memory.
     """
+    from . import inplace
     if not isinstance(input, Tensor):
         raise TypeError(f"index_put_(): argument 'input' must be a Tensor, not {type(input).__name__}")
-    grad_on = grad_mode._enabled[0]
-    if grad_on and input.requires_grad and input.grad_fn is None:
-        input._check_inplace()               # a leaf that requires grad: PyTorch's error
-    key, _ = _normalize_key(key)
+    key, advanced = _normalize_key(key)
     if isinstance(value, Tensor):
         v = value.data
     elif isinstance(value, (int, float, bool, backend.xp.generic, list, tuple)) or \
@@ -276,29 +321,16 @@ def index_put_(input, key, value, accumulate=False):
         v = value = backend.xp.asarray(value) if isinstance(value, (list, tuple)) else value
     else:
         raise TypeError(f"index_put_(): 'value' must be a Tensor or a number, got {type(value).__name__}")
-    if grad_on and (input.grad_fn is not None or (isinstance(value, Tensor) and value.requires_grad)):
+    if grad_mode._enabled[0] and (input.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
         if input.dtype.kind != "f":
             raise RuntimeError(f"index_put_(): cannot put a value that requires grad into a "
                                f"tensor of dtype {input.dtype}")
-        # Recorded out of place on a copy, then ``input`` is re-pointed at the result:
-        # arrays saved by ops that already consumed ``input`` stay intact.
-        old = Tensor._make(input.data, input.grad_fn, input._out_idx)
-        out = IndexPut.apply(old, value, key=key, accumulate=bool(accumulate))
-        input.data, input.grad_fn, input._out_idx = out.data, out.grad_fn, 0
-        input.requires_grad = True
-        return input
-    if not input.data.flags.writeable:       # e.g. the broadcast view made by expand()
-        input.data = input.data.copy()
-    xp = backend.get_array_module(input.data)
-    try:
-        if accumulate:
-            xp.add.at(input.data, key, v)
-        else:
-            input.data[key] = v
-    except IndexError as err:
-        raise _index_error(err, key, input.shape) from None
-    except ValueError:
-        raise _value_shape_error(xp.shape(v), input.data, key) from None
+        region = None if advanced else input.data[key]       # basic keys: the written view
+        return inplace.apply_(input, _put, value, key, bool(accumulate), region=region)
+    # Not in a graph: write straight into the memory (a loop of x[i] = v stays O(1) a step).
+    inplace._check_writeable(input)
+    _put_into(input.data, key, v, accumulate)
+    versions.record_write(input.data)
     return input
 
 
@@ -449,6 +481,12 @@ class MaskedFill(Function):
         gv = xp.where(self.mask, g, 0).sum().astype(g.dtype).reshape(self.vshape) if nv else None
         return ga, None, gv
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        na, _, nv = self.needs_input_grad
+        ga = MaskedFill.apply(g, self.mask, 0) if na else None
+        gv = (g * self.mask).sum().reshape(self.vshape) if nv else None
+        return ga, None, gv
+
 
 def masked_fill(input, mask, value):
     """``value`` where ``mask`` (bool, broadcastable to the input) is True, else ``input``."""
@@ -457,8 +495,6 @@ def masked_fill(input, mask, value):
 
 
 def masked_fill_(input, mask, value):
-    """In-place :func:`masked_fill` (under ``no_grad`` for a tensor that requires grad)."""
+    """In-place :func:`masked_fill`: ``input[mask] = value`` (see :func:`index_put_`)."""
     m = _mask_value(input, mask, value, "masked_fill_")
-    v = value.data if isinstance(value, Tensor) else value
-    xp = backend.get_array_module(input.data)
-    return input._inplace(xp.where(m, xp.asarray(v).astype(input.dtype), input.data))
+    return index_put_(input, (backend.get_array_module(m).broadcast_to(m, input.shape),), value)

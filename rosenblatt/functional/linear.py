@@ -41,6 +41,15 @@ class Linear(Function):
         gb = g2.sum(axis=0) if nb else None
         return gx, gw, gb
 
+    def graph_backward(self, g):     # the same GEMMs on Tensors (create_graph=True)
+        x, w, _ = self.inputs
+        nx, nw, nb = self.needs_input_grad
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        gx = g @ w if nx else None                      # (*, out) @ (out, in) = (*, in)
+        gw = g2.T @ x.reshape(-1, x.shape[-1]) if nw else None
+        gb = g2.sum(0) if nb else None
+        return gx, gw, gb
+
 
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` for input (*, in_features), weight (out_features, in_features)."""
@@ -58,6 +67,10 @@ def linear(input, weight, bias=None):
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(f"linear(): bias must have shape ({weight.shape[0]},) (out_features), got "
                            f"{tuple(bias.shape)}")
+    if input.dtype != weight.dtype:             # PyTorch raises; NumPy would silently promote
+        raise RuntimeError(f"linear(): mat1 and mat2 must have the same dtype, but got {input.dtype} "
+                           f"and {weight.dtype} (input and weight: cast the input with "
+                           f".to({weight.dtype}) or the module with .to({input.dtype}))")
     return backend.dispatch("linear", Linear.apply, input, weight, bias)
 
 

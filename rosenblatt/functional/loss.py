@@ -6,6 +6,7 @@ of the non-ignored targets.  ``cross_entropy`` is log-softmax and NLL in a singl
 node -- the hot path of every classification step.
 """
 import math
+import warnings
 
 from .. import backend
 from ..autograd.function import Function
@@ -95,6 +96,25 @@ class _PointwiseLoss(Function):
         return (unbroadcast(gd, self.sx) if nx else None,
                 unbroadcast(-gd, self.st) if nt else None, None, None)
 
+    def graph_backward(self, g):     # on Tensors, d = input - target recomputed (create_graph=True)
+        nx, nt = self.needs_input_grad[:2]
+        x, t = self.inputs[:2]
+        d = x - t
+        d = d if d.dtype == x.dtype else d.to(x.dtype)
+        gd = _expand_grad_tensor(g, d.shape, self.reduction) * self.tensor_deriv(d, self.param)
+        return (unbroadcast(gd, self.sx) if nx else None,
+                unbroadcast(-gd, self.st) if nt else None, None, None)
+
+
+def _expand_grad_tensor(g, shape, reduction):
+    """:func:`_expand_grad` on a Tensor."""
+    if reduction == "none":
+        return g
+    n = math.prod(shape)
+    if reduction == "mean" and n:
+        g = g / n
+    return g.expand(shape)
+
 
 class MSE(_PointwiseLoss):
     @staticmethod
@@ -104,6 +124,8 @@ class MSE(_PointwiseLoss):
     @staticmethod
     def deriv(d, _):
         return 2 * d
+
+    tensor_deriv = deriv             # the same on Tensors (graph_backward)
 
 
 class L1(_PointwiseLoss):
@@ -116,6 +138,10 @@ class L1(_PointwiseLoss):
     def deriv(d, _):
         xp = backend.get_array_module(d)
         return xp.sign(d)
+
+    @staticmethod
+    def tensor_deriv(d, _):
+        return d.sign()
 
 
 class SmoothL1(_PointwiseLoss):
@@ -134,6 +160,10 @@ class SmoothL1(_PointwiseLoss):
             return xp.sign(d)
         return xp.where(xp.abs(d) <= beta, d / beta, xp.sign(d)).astype(d.dtype, copy=False)
 
+    @staticmethod
+    def tensor_deriv(d, beta):
+        return d.sign() if beta == 0 else (d / beta).where(d.abs() <= beta, d.sign())
+
 
 class Huber(_PointwiseLoss):
     @staticmethod
@@ -147,6 +177,10 @@ class Huber(_PointwiseLoss):
         xp = backend.get_array_module(d)
         return xp.clip(d, -delta, delta)
 
+    @staticmethod
+    def tensor_deriv(d, delta):
+        return d.clamp(-delta, delta)
+
 
 def _pointwise(cls, fn, input, target, reduction, param=None):
     _check_float(input, fn, "input")
@@ -159,6 +193,10 @@ def _pointwise(cls, fn, input, target, reduction, param=None):
         except ValueError:
             raise RuntimeError(f"{fn}: the size of input {tuple(input.shape)} and target "
                                f"{tuple(ts)} must match (or broadcast)") from None
+        # PyTorch's warning: (4, 1) against (4,) broadcasts to a (4, 4) loss, a classic bug.
+        warnings.warn(f"Using a target size {tuple(ts)} that is different to the input size "
+                      f"{tuple(input.shape)}. This will likely lead to incorrect results due to "
+                      f"broadcasting. Please ensure they have the same size.", UserWarning, stacklevel=3)
     return cls.apply(input, target, reduction, param)
 
 
@@ -217,6 +255,16 @@ class BCE(Function):
             gt = (ge * (self.log1mx - self.logx)).astype(x.dtype, copy=False)
         return gx, gt, None, None
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        nx, nt = self.needs_input_grad[:2]
+        x, t, w = self.x, self.t, self.w
+        ge = _expand_grad_tensor(g, x.shape, self.reduction)
+        if w is not None:
+            ge = ge * w
+        gx = ge * (x - t) / ((1 - x) * x).clamp(min=1e-12) if nx else None
+        gt = ge * ((-x).log1p().clamp(min=-100) - x.log().clamp(min=-100)) if nt else None
+        return gx, gt, None, None
+
 
 class BCEWithLogits(Function):
     def forward(self, x, t, w, pw, reduction):
@@ -249,6 +297,21 @@ class BCEWithLogits(Function):
         if nt:
             gt = -x if pw is None else (pw - 1) * self.sp - x
             gt = (ge * gt).astype(x.dtype, copy=False)
+        return gx, gt, None, None, None
+
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        nx, nt = self.needs_input_grad[:2]
+        x, t, w, pw = self.x, self.t, self.w, self.pw
+        ge = _expand_grad_tensor(g, x.shape, self.reduction)
+        if w is not None:
+            ge = ge * w
+        sig = x.sigmoid()
+        gx = gt = None
+        if nx:
+            gx = ge * (sig - t) if pw is None else ge * ((1 - t) - (1 + (pw - 1) * t) * (1 - sig))
+        if nt:
+            sp = (-x).relu() + (-x.abs()).exp().log1p()        # softplus(-x), as forward
+            gt = ge * (-x if pw is None else (pw - 1) * sp - x)
         return gx, gt, None, None, None
 
 
@@ -314,6 +377,36 @@ def _from_rows(rows, shape):
     moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
     xp = backend.get_array_module(rows)
     return xp.ascontiguousarray(xp.moveaxis(rows.reshape(moved), -1, 1))
+
+
+def _rows_tensor(x):
+    """:func:`_to_rows` on a Tensor."""
+    if x.ndim <= 2:
+        return x.reshape(-1, x.shape[-1]) if x.ndim == 1 else x
+    return x.movedim(1, -1).reshape(-1, x.shape[1])
+
+
+def _rows_tensor_back(rows, shape):
+    """:func:`_from_rows` on a Tensor."""
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    return rows.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)).movedim(-1, 1)
+
+
+def _row_grads(g, M, reduction, denom):
+    """The upstream gradient of each row's loss, a Tensor of shape (M,)."""
+    if reduction == "none":
+        return g.reshape(-1)
+    if reduction == "mean":
+        g = g / denom if denom else g * 0
+    return g.reshape(1).expand(M)
+
+
+def _one_hot(tc, C, dtype):
+    xp = backend.get_array_module(tc)
+    out = xp.zeros((tc.shape[0], C), dtype)
+    out[xp.arange(tc.shape[0]), tc] = 1
+    return out
 
 
 def _class_targets(input, target, fn, ignore_index):
@@ -433,6 +526,23 @@ class CrossEntropy(Function):
             grad[xp.arange(M), tc] -= coef_t
         return _from_rows(grad.astype(dtype, copy=False), self.shape), None, None, None, None, None, None
 
+    def graph_backward(self, g):     # the same formula on Tensors, p recomputed from the logits
+        x = self.inputs[0]
+        M, C = self.e.shape
+        p = _rows_tensor(x).softmax(1)
+        gr = _row_grads(g, M, self.reduction, self.denom)
+        coef_t = (gr * self.wt).reshape(M, 1)
+        onehot = _one_hot(self.tc, C, x.dtype)
+        eps = self.eps
+        if eps:
+            vmask = (gr if self.all_valid else gr * self.valid).reshape(M, 1)
+            w = 1.0 if self.w is None else self.w[None, :]
+            S = (1 - eps) * coef_t + (eps / C) * self.wsum * vmask
+            grad = S * p - ((1 - eps) * coef_t * onehot + (eps / C) * vmask * w)
+        else:
+            grad = coef_t * (p - onehot)
+        return (_rows_tensor_back(grad, self.shape),) + (None,) * 6
+
 
 class SoftCrossEntropy(Function):
     """Cross-entropy against class probabilities (a float target of the input's shape)."""
@@ -481,6 +591,33 @@ class SoftCrossEntropy(Function):
             if self.eps:
                 gq = gq * (1 - self.eps)
             gt = _from_rows(gq.astype(dtype), self.shape)
+        return gx, gt, None, None, None
+
+    def graph_backward(self, g):     # the same on Tensors, log p and q recomputed from the inputs
+        nx, nt = self.needs_input_grad[:2]
+        x, t = self.inputs[:2]
+        M, C = self.logp.shape
+        logp = _rows_tensor(x).log_softmax(1)
+        t = t if isinstance(t, Tensor) else Tensor._make(backend.xp.asarray(t), None, 0)
+        q = _rows_tensor(t.to(x.dtype))
+        if self.eps:
+            q = q * (1 - self.eps) + self.eps / C
+        if self.w is not None:
+            q = q * self.w
+        if self.reduction == "none":
+            gr = g.reshape(-1, 1)
+        else:
+            gr = g / M if self.reduction == "mean" else g
+        gx = gt = None
+        if nx:
+            gx = _rows_tensor_back(gr * (logp.exp() * q.sum(1, keepdim=True) - q), self.shape)
+        if nt:
+            gq = -logp * gr
+            if self.w is not None:
+                gq = gq * self.w
+            if self.eps:
+                gq = gq * (1 - self.eps)
+            gt = _rows_tensor_back(gq, self.shape)
         return gx, gt, None, None, None
 
 
@@ -548,6 +685,12 @@ class NLL(Function):
         grad = xp.zeros((M, C), dtype)
         grad[xp.arange(M), self.tc] = -(gr * self.wt)
         return _from_rows(grad, self.shape), None, None, None, None
+
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        M, C = self.zshape
+        gr = _row_grads(g, M, self.reduction, self.denom)
+        grad = -(gr * self.wt).reshape(M, 1) * _one_hot(self.tc, C, g.dtype)
+        return (_rows_tensor_back(grad, self.shape),) + (None,) * 4
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,

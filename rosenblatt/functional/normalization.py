@@ -80,6 +80,34 @@ class BatchNorm(Function):
             gb = sum_g
         return gx, gw, gb, None, None, None, None, None
 
+    def graph_backward(self, g):
+        """create_graph=True: the formula above on Tensors, with x-hat and 1/std recomputed
+        from the input tensor (in training they depend on x; in eval only x-hat does)."""
+        x, weight = self.inputs[0], self.inputs[1]
+        running_mean, eps, axes, bshape = self.inputs[3], self.inputs[7], self.axes, self.bshape
+        nx, nw, nb = self.needs_input_grad[:3]
+        if self.training:
+            xc = x - x.mean(axes, keepdim=True)
+            invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+        else:
+            xc = x - running_mean.astype(x.dtype).reshape(bshape)
+            invstd = self.invstd.reshape(bshape)
+        xhat = xc * invstd
+        sum_g, sum_gx = g.sum(axes, keepdim=True), (g * xhat).sum(axes, keepdim=True)
+        scale = invstd if weight is None else invstd * weight.reshape(bshape)
+        gx = gw = gb = None
+        if nx:
+            if self.training:
+                n = g.numel() // g.shape[1]
+                gx = (g - sum_g / n - xhat * (sum_gx / n)) * scale
+            else:
+                gx = g * scale
+        if nw:
+            gw = sum_gx.reshape(-1)
+        if nb:
+            gb = sum_g.reshape(-1)
+        return gx, gw, gb, None, None, None, None, None
+
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
@@ -141,6 +169,26 @@ class LayerNorm(Function):
             gx = (gy - mean_gy - xhat * mean_gyx) * self.invstd
         return gx, gw, gb, None, None
 
+    def graph_backward(self, g):
+        """create_graph=True: the formula above on Tensors, x-hat and 1/std recomputed from
+        the input tensor."""
+        x, w, eps, axes = self.inputs[0], self.weight, self.inputs[4], self.axes
+        nx, nw, nb = self.needs_input_grad[:3]
+        lead = tuple(range(g.ndim - len(axes)))
+        xc = x - x.mean(axes, keepdim=True)
+        invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+        xhat = xc * invstd
+        gx = gw = gb = None
+        if nw:
+            gw = (g * xhat).sum(lead) if lead else g * xhat
+        if nb:
+            gb = g.sum(lead) if lead else g
+        if nx:
+            gy = g if w is None else g * w
+            gx = (gy - gy.mean(axes, keepdim=True)
+                  - xhat * (gy * xhat).mean(axes, keepdim=True)) * invstd
+        return gx, gw, gb, None, None
+
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the trailing ``normalized_shape`` dimensions of each sample."""
@@ -190,6 +238,26 @@ class GroupNorm(Function):
             xh = xhat.reshape(N, G, -1)
             gx = ((gy - gy.mean(axis=2, keepdims=True) - xh * (gy * xh).mean(axis=2, keepdims=True))
                   * self.invstd).reshape(g.shape)
+        return gx, gw, gb, None, None
+
+    def graph_backward(self, g):
+        """create_graph=True: the formula above on Tensors, per-group x-hat and 1/std
+        recomputed from the input tensor."""
+        x, w, G, eps, bshape = self.inputs[0], self.weight, self.G, self.inputs[4], self.bshape
+        nx, nw, nb = self.needs_input_grad[:3]
+        N = x.shape[0]
+        xc = x.reshape(N, G, -1)
+        xc = xc - xc.mean(2, keepdim=True)
+        invstd = ((xc * xc).mean(2, keepdim=True) + eps).rsqrt()
+        xh = xc * invstd
+        axes = (0,) + tuple(range(2, g.ndim))
+        gw = (g * xh.reshape(g.shape)).sum(axes) if nw else None
+        gb = g.sum(axes) if nb else None
+        gx = None
+        if nx:
+            gy = (g if w is None else g * w.reshape(bshape)).reshape(N, G, -1)
+            gx = ((gy - gy.mean(2, keepdim=True) - xh * (gy * xh).mean(2, keepdim=True))
+                  * invstd).reshape(g.shape)
         return gx, gw, gb, None, None
 
 

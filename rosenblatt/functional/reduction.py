@@ -97,6 +97,9 @@ class Sum(Function):
     def backward(self, g):
         return _expand(g, self.shape, self.axes, self.keepdim).astype(self.in_dtype, copy=False)
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        return _expand_tensor(g, self.shape, self.axes, self.keepdim).to(self.in_dtype)
+
 
 class Mean(Function):
     def forward(self, a, axes, keepdim, dtype):
@@ -113,6 +116,17 @@ class Mean(Function):
         g = g / g.dtype.type(self.n) if self.n else g
         return _expand(g, self.shape, self.axes, self.keepdim).astype(self.in_dtype, copy=False)
 
+    def graph_backward(self, g):
+        g = g / self.n if self.n else g
+        return _expand_tensor(g, self.shape, self.axes, self.keepdim).to(self.in_dtype)
+
+
+def _expand_tensor(g, shape, axes, keepdim):
+    """:func:`_expand` on a Tensor (a broadcast view in the graph)."""
+    if not keepdim:
+        g = g.reshape(_keep_shape(shape, axes))
+    return g.expand(shape)
+
 
 def _out_shape(shape, axes, keepdim):
     if keepdim:
@@ -120,9 +134,16 @@ def _out_shape(shape, axes, keepdim):
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
-def sum(input, dim=None, keepdim=False, dtype=None):
-    """Sum over ``dim`` (int or tuple; None = all). Integer/bool input sums to int64."""
+def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+    """Sum over ``dim`` (int or tuple; None = all). Integer/bool input sums to int64.
+
+    ``axis``/``keepdims`` are NumPy's names for ``dim``/``keepdim`` (torch takes them too).
+    """
     _check(input, "sum")
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
     return Sum.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim), dtype=dtype)
 
 
@@ -156,6 +177,13 @@ class Var(Function):
                 g = g / (2 * self.out)
             g = _expand(g, self.shape, self.axes, self.keepdim)
             return g * self.d * (2 / self.denom)
+
+    def graph_backward(self, g):     # on Tensors, d = a - mean(a) recomputed (create_graph=True)
+        a = self.inputs[0]
+        if self.take_sqrt:
+            g = g / (2 * self.out)
+        d = a - a.mean(self.axes, keepdim=True)
+        return _expand_tensor(g, self.shape, self.axes, self.keepdim) * d * (2 / self.denom)
 
 
 def _correction(fname, unbiased, correction):
@@ -364,6 +392,10 @@ class LogSumExp(Function):
         with xp.errstate(over="ignore", invalid="ignore"):
             return gk * xp.exp(self.a - self.out_k)        # softmax over the reduced axes
 
+    def graph_backward(self, g):     # on Tensors: the softmax recomputed from the input
+        gk = g if self.keepdim else g.reshape(self.out_k.shape)
+        return gk * (self.a - logsumexp(self.a, self.axes, keepdim=True)).exp()
+
 
 def logsumexp(input, dim=None, keepdim=False):
     """Stable ``log(sum(exp(input), dim))``; ``dim=None`` reduces everything (an extension)."""
@@ -464,6 +496,20 @@ class PNorm(Function):
             pw = xp.where(ab == 0, 0, ab ** (p - 1)) if p < 1 else ab ** (p - 1)
             scale = xp.where(out == 0, 0, gk / out ** (p - 1))
             return (xp.sign(a) * pw * scale).astype(a.dtype, copy=False)
+
+    def graph_backward(self, g):     # on Tensors, the norm recomputed from a (create_graph=True)
+        a, p = self.a, self.p
+        gk = g if self.keepdim else g.reshape(self.out_k.shape)
+        if p == 1:
+            return gk * a.sign()
+        if p < 1:
+            raise RuntimeError(f"create_graph=True: norm with p={p} < 1 has no differentiable "
+                               f"backward")
+        zero = self.out_k == 0                         # zero norms: a zero gradient
+        out = norm(a, p, self.axes, keepdim=True).masked_fill(zero, 1)
+        if p == 2:
+            return a * (gk / out).masked_fill(zero, 0)
+        return a.sign() * a.abs() ** (p - 1) * (gk / out ** (p - 1)).masked_fill(zero, 0)
 
 
 class NormZero(Function):

@@ -9,6 +9,7 @@ as PyTorch does.
 import itertools
 import math
 import numbers
+import weakref
 
 from .. import backend
 from ..autograd.function import Function
@@ -94,6 +95,8 @@ class Reshape(Function):
     def backward(self, g):
         return g.reshape(self.in_shape)
 
+    graph_backward = backward        # arrays or Tensors alike (create_graph=True)
+
 
 def _reshape(input, shape, fname):
     shape = _infer_shape(shape, input.data.size, fname, input.shape)
@@ -106,10 +109,42 @@ def reshape(input, *shape):
     return _reshape(input, _int_tuple(shape, "reshape", "shape"), "reshape")
 
 
+# Arrays laid out as PyTorch would lay them out too: permuted and expanded views (and views
+# of those).  ``view`` applies PyTorch's stride rule to these only: the other non-contiguous
+# arrays come from kernels that choose their own memory order (conv's outputs) where
+# PyTorch's result is contiguous, and ``x.view(x.size(0), -1)`` must work on them.
+_TORCH_STRIDED = weakref.WeakValueDictionary()
+
+
+def _mark_strided(a):
+    if not a.flags.c_contiguous:
+        _TORCH_STRIDED[id(a)] = a
+    return a
+
+
+def is_torch_contiguous(a):
+    """Whether PyTorch would call this array's tensor contiguous (``Tensor.is_contiguous``)."""
+    return a.flags.c_contiguous or _TORCH_STRIDED.get(id(a)) is not a
+
+
 def view(input, *shape):
-    """Like :func:`reshape`; the element count must match (-1 is inferred)."""
+    """Like :func:`reshape`, but never copies: a permuted or expanded tensor whose strides
+    cannot give ``shape`` raises, as in PyTorch (use ``reshape`` or ``contiguous()``)."""
     _check_tensor(input, "view")
-    return _reshape(input, _int_tuple(shape, "view", "shape"), "view")
+    shape = _int_tuple(shape, "view", "shape")
+    a = input.data
+    if is_torch_contiguous(a):
+        return _reshape(input, shape, "view")
+    shape = _infer_shape(shape, a.size, "view", input.shape)
+    try:
+        backend.get_array_module(a).reshape(a, shape, copy=False)
+    except ValueError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.") from None
+    out = Reshape.apply(input, shape=shape)
+    _mark_strided(out.data)
+    return out
 
 
 def view_as(input, other):
@@ -174,10 +209,13 @@ def unsqueeze(input, dim):
 class Permute(Function):
     def forward(self, a, dims):
         self.inv = tuple(sorted(range(len(dims)), key=dims.__getitem__))   # the inverse permutation
-        return a.transpose(dims)
+        return _mark_strided(a.transpose(dims))
 
     def backward(self, g):
         return g.transpose(self.inv)
+
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        return g.permute(self.inv)
 
 
 def permute(input, *dims):
@@ -234,10 +272,12 @@ def t(input):
 class Expand(Function):
     def forward(self, a, shape):
         self.in_shape = a.shape
-        return backend.get_array_module(a).broadcast_to(a, shape)
+        return _mark_strided(backend.get_array_module(a).broadcast_to(a, shape))
 
     def backward(self, g):
         return unbroadcast(g, self.in_shape)
+
+    graph_backward = backward
 
 
 def expand(input, *sizes):
@@ -292,6 +332,8 @@ class Repeat(Function):
         g = g.reshape(split).sum(axis=tuple(range(0, 2 * len(self.reps), 2)))
         return g.reshape(self.in_shape)
 
+    graph_backward = backward
+
 
 def repeat(input, *sizes):
     """Tile the tensor ``sizes[i]`` times along each dim (``x.repeat(2, 1)``)."""
@@ -312,6 +354,8 @@ class Contiguous(Function):
 
     def backward(self, g):
         return g
+
+    graph_backward = backward
 
 
 def contiguous(input, memory_format=None):
@@ -358,6 +402,14 @@ class Cat(Function):
             out.append((p if p.dtype == dt else p.astype(dt)) if need else None)
         return tuple(out)
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        parts = iter(split(g, self.sizes, self.dim) if len(self.sizes) > 1 else (g,))
+        out = []
+        for skip, dt, need in zip(self.skip, self.dtypes, self.needs_input_grad):
+            p = None if skip else next(parts)
+            out.append(p.to(dt) if need and p is not None else None)
+        return tuple(out)
+
 
 def cat(tensors, dim=0):
     """Join tensors along an existing dim (shapes must match elsewhere)."""
@@ -396,6 +448,10 @@ class Stack(Function):
         return tuple((p if p.dtype == dt else p.astype(dt)) if need else None
                      for p, dt, need in zip(parts, self.dtypes, self.needs_input_grad))
 
+    def graph_backward(self, g):     # the same on Tensors (create_graph=True)
+        return tuple(p.to(dt) if need else None
+                     for p, dt, need in zip(unbind(g, self.dim), self.dtypes, self.needs_input_grad))
+
 
 def stack(tensors, dim=0):
     """Join equal-shaped tensors along a new dim."""
@@ -433,6 +489,9 @@ class Split(Function):
     def backward(self, *grads):
         # The engine fills zeros for pieces that got no gradient.
         return backend.get_array_module(*grads).concatenate(grads, axis=self.dim)
+
+    def graph_backward(self, *grads):
+        return cat(list(grads), self.dim)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -483,6 +542,9 @@ class Unbind(Function):
     def backward(self, *grads):
         return backend.get_array_module(*grads).stack(grads, axis=self.dim)
 
+    def graph_backward(self, *grads):
+        return stack(list(grads), self.dim)
+
 
 def unbind(input, dim=0):
     """The slices along ``dim`` as a tuple (that dim removed)."""
@@ -504,6 +566,9 @@ class Flip(Function):
 
     def backward(self, g):
         return backend.get_array_module(g).flip(g, self.dims)
+
+    def graph_backward(self, g):
+        return flip(g, self.dims)
 
 
 def flip(input, *dims):

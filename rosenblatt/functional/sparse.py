@@ -35,18 +35,50 @@ def _scatter_rows(idx, g, num_rows):
     return out
 
 
+def _table_grad(g, indices, num, padding_idx):
+    """The gradient of the (num, D) table: each row gets the sum of the output gradients of
+    the positions that looked it up; row ``padding_idx`` gets none."""
+    D = g.shape[-1]
+    gw = _scatter_rows(indices.reshape(-1), g.reshape(-1, D), num)
+    if padding_idx is not None:
+        gw[padding_idx] = 0
+    return gw
+
+
 class Embedding(Function):
     def forward(self, weight, indices, padding_idx=None):
         self.indices, self.num, self.padding_idx = indices, weight.shape[0], padding_idx
         return weight[indices]
 
     def backward(self, g):
-        D = g.shape[-1]
-        idx = self.indices.reshape(-1)
-        gw = _scatter_rows(idx, g.reshape(-1, D), self.num)
+        return _table_grad(g, self.indices, self.num, self.padding_idx), None
+
+    def graph_backward(self, g):
+        """create_graph=True: the same scatter, as an op whose own backward is a lookup."""
+        idx = self.indices.data if isinstance(self.indices, Tensor) else self.indices
+        return ScatterRows.apply(g, idx, self.num, self.padding_idx), None
+
+
+class ScatterRows(Function):
+    """Embedding's backward as an op: ``out[indices[k]] += g[k]`` into a (num, D) table (row
+    ``padding_idx`` zero).  It is linear in ``g``, and its backward is a lookup again:
+    ``gg[indices]`` (zero where ``indices == padding_idx``), so gradients of any order exist."""
+
+    def forward(self, g, indices, num, padding_idx=None):
+        self.indices, self.padding_idx = indices, padding_idx
+        return _table_grad(g, indices, num, padding_idx)
+
+    def backward(self, gg):
+        out = gg[self.indices]
         if self.padding_idx is not None:
-            gw[self.padding_idx] = 0
-        return gw, None
+            out[self.indices == self.padding_idx] = 0
+        return out, None, None, None
+
+    def graph_backward(self, gg):
+        out = Embedding.apply(gg, self.indices, self.padding_idx)
+        if self.padding_idx is not None:
+            out = out * (self.indices != self.padding_idx)[..., None].astype(out.dtype)
+        return out, None, None, None
 
 
 def _int_indices(input, fn):

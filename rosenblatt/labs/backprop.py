@@ -36,11 +36,17 @@ CRITERION = ("For a 2-layer tanh MLP in float64, the relative error between auto
              "formulas < 1e-6; rb.autograd.gradcheck passes.")
 REFERENCE = ("Rumelhart, Hinton & Williams (1986), Learning representations by back-propagating "
              "errors, Nature 323; Linnainmaa (1970) (reverse-mode differentiation).")
+EFFECT = ['rel_error_autograd_vs_finite_diff', 'rel_error_autograd_vs_hand_derived']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
+SABOTAGE = ("one link of the chain rule cut: the forward value is still tanh(Z1), but its backward "
+            "passes the gradient straight through (tanh' = 1 - H² dropped)")
 HEADLINE = ['rel_error_autograd_vs_finite_diff', 'rel_error_autograd_vs_hand_derived', 'gradcheck_passed']  # metrics shown in docs/LABS.md
 
 
-def _forward(X, Y, W1, b1, W2, b2):
-    H = rb.tanh(X @ W1.T + b1)
+def _forward(X, Y, W1, b1, W2, b2, cut=False):
+    Z1 = X @ W1.T + b1
+    H = rb.tanh(Z1)
+    if cut:         # sabotage: same value, but d H / d Z1 = 1 (a straight-through link)
+        H = H.detach() + Z1 - Z1.detach()
     O = H @ W2.T + b2
     return ((O - Y) ** 2).mean()
 
@@ -84,76 +90,8 @@ def _rel(a_list, b_list):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b), 1e-300))
 
 
-def graph_of(output, names=None):
-    """Nodes and edges of the graph that produced ``output`` (walks ``grad_fn``).
-
-    Returns ``(nodes, edges)``: ``nodes[key] = (label, kind)`` with kind
-    ``'op' | 'param' | 'const'``; ``edges`` are ``(src_key, dst_key)`` in the
-    forward direction (input -> op).  Must be called before ``backward()``.
-    """
-    names = names or {}
-    nodes, edges = {}, []
-    root = output.grad_fn
-    nodes[id(root)] = (root.name(), "op")
-    stack, seen = [root], {id(root)}
-    while stack:
-        fn = stack.pop()
-        for inp in fn.inputs:
-            if not isinstance(inp, rb.Tensor):
-                continue
-            if inp.grad_fn is not None:
-                key = id(inp.grad_fn)
-                if key not in seen:
-                    seen.add(key)
-                    nodes[key] = (inp.grad_fn.name(), "op")
-                    stack.append(inp.grad_fn)
-            else:
-                key = id(inp)
-                shape = "×".join(map(str, inp.shape)) or "scalar"
-                label = f"{names.get(id(inp), 'tensor')}\n{shape}"
-                nodes[key] = (label, "param" if inp.requires_grad else "const")
-            edges.append((key, id(fn)))
-    return nodes, edges
-
-
-def _draw_graph(ax, nodes, edges, root):
-    # depth = longest path from the root (the loss) against the edges
-    consumers = {}
-    for s, d in edges:
-        consumers.setdefault(s, []).append(d)
-    depth = {root: 0}
-
-    def d_of(k, trail=()):
-        if k in depth:
-            return depth[k]
-        depth[k] = 1 + max(d_of(c) for c in consumers[k])
-        return depth[k]
-
-    for k in nodes:
-        d_of(k)
-    levels = {}
-    for k in nodes:                       # dict order = discovery order: stable layout
-        levels.setdefault(depth[k], []).append(k)
-    pos = {}
-    for lv, keys in levels.items():
-        for i, k in enumerate(keys):
-            pos[k] = ((i + 1) / (len(keys) + 1), lv)
-    colors = {"op": "#dbe7fb", "param": "#fde2c8", "const": "#e8e8e8"}
-    for s, d in edges:
-        (x0, y0), (x1, y1) = pos[s], pos[d]
-        ax.annotate("", xy=(x1, y1 + 0.22), xytext=(x0, y0 - 0.22),
-                    arrowprops=dict(arrowstyle="->", color="#555", lw=0.9, shrinkA=2, shrinkB=2))
-    for k, (label, kind) in nodes.items():
-        x, y = pos[k]
-        ax.text(x, y, label, ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round,pad=0.3", fc=colors[kind], ec="#444", lw=0.8))
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-0.6, max(depth.values()) + 0.6)
-    ax.axis("off")
-
-
-def run(full=False, seed=0):
-    ex = Experiment(__name__, full=full, seed=seed)
+def run(full=False, seed=0, sabotage=False):
+    ex = Experiment(__name__, full=full, seed=seed, sabotage=sabotage)
     rng = ex.rng()
     N, D, Hn, K = (32, 10, 16, 3) if full else (8, 3, 4, 2)
     X = rng.standard_normal((N, D))
@@ -162,11 +100,9 @@ def run(full=False, seed=0):
             rng.standard_normal((K, Hn)) / np.sqrt(Hn), 0.1 * rng.standard_normal(K)]
     params = [rb.tensor(a.copy(), requires_grad=True) for a in init]
     Xt, Yt = rb.tensor(X), rb.tensor(Y)
-    loss = _forward(Xt, Yt, *params)
-    names = {id(p): n for p, n in zip(params, ["W1", "b1", "W2", "b2"])}
-    names.update({id(Xt): "X", id(Yt): "Y"})
-    nodes, edges = graph_of(loss, names)
-    root = id(loss.grad_fn)
+    loss = _forward(Xt, Yt, *params, cut=sabotage)
+    graph = rb.viz.draw_graph(loss, params=dict(zip(["W1", "b1", "W2", "b2", "X", "Y"],
+                                                    params + [Xt, Yt])))   # before backward()
     loss.backward()
     auto = [p.grad.data for p in params]
 
@@ -178,18 +114,18 @@ def run(full=False, seed=0):
     ex.metric("rel_error_autograd_vs_finite_diff", e_fd)
     ex.metric("rel_error_autograd_vs_hand_derived", e_hand)
     ex.metric("rel_error_hand_vs_finite_diff", _rel(hand, fd))
-    ok = rb.autograd.gradcheck(lambda *ps: _forward(Xt, Yt, *ps),
+    ok = rb.autograd.gradcheck(lambda *ps: _forward(Xt, Yt, *ps, cut=sabotage),
                                [rb.tensor(a.copy(), requires_grad=True) for a in init],
                                raise_exception=False)
     ex.metric("gradcheck_passed", bool(ok))
-    ex.metric("graph_nodes", len(nodes))
+    ex.metric("graph_nodes", len(graph))
     ex.check("autograd = finite differences (relative error < 1e-6)", e_fd < 1e-6)
     ex.check("autograd = hand-derived formulas (relative error < 1e-6)", e_hand < 1e-6)
     ex.check("rb.autograd.gradcheck passes", ok)
 
     def draw(fig):
         ax = fig.subplots()
-        _draw_graph(ax, nodes, edges, root)
+        graph.draw(ax)
         ax.set_title("computation graph of L = mean((tanh(X W1ᵀ + b1) W2ᵀ + b2 − Y)²)\n"
                      "arrows: forward pass; backward() walks them in reverse from the loss "
                      "(bottom)", fontsize=10)

@@ -10,9 +10,11 @@ A lab module defines its metadata as module constants and a ``run`` function::
     REFERENCE = "Minsky & Papert (1969), Perceptrons"
     HEADLINE = ["perceptron_best_correct", ...]   # optional: metrics for docs/LABS.md
     CRITERION_FULL = "..."               # optional: the criterion of the full version
+    SABOTAGE = "..."                     # what ``sabotage=True`` removes (the claim's mechanism)
+    EFFECT = ["mlp_seeds_at_100pct"]     # the claim-level metrics (docs/LABS.md: spread, sabotaged)
 
-    def run(full=False, seed=0):
-        ex = Experiment(__name__, full=full, seed=seed)   # seeds rb, starts the clock
+    def run(full=False, seed=0, sabotage=False):
+        ex = Experiment(__name__, full=full, seed=seed, sabotage=sabotage)  # seeds rb, starts the clock
         acc = ...                                          # measure
         ex.metric("mlp_accuracy", acc)
         ex.check("MLP reaches 100%", acc == 1.0)           # passed = every check holds
@@ -20,7 +22,15 @@ A lab module defines its metadata as module constants and a ``run`` function::
         return ex.finish()
 
 ``passed`` is never written by hand: it is the conjunction of the checks, and
-each check is computed from measured numbers.  Figures are plain
+each check is computed from measured numbers.
+
+**Sabotage.**  A verdict that cannot fail proves nothing, so every lab takes
+``sabotage=True``: the same experiment with the claim's mechanism removed
+(dropout p = 0, gates replaced by a plain RNN, Xavier replaced by N(0, 0.01),
+...), described by the module's ``SABOTAGE`` string.  A sound lab then FAILS;
+``tests/labs/test_sabotage.py`` holds every lab to that.  The lab reads the
+knob as ``ex.sabotage`` (one flag, one place: the sabotaged result says so in
+its notes and in ``LabResult.sabotage``).  Figures are plain
 ``matplotlib.figure.Figure`` objects (no pyplot, no global state, the Agg
 canvas); without matplotlib a lab still runs and reports its numbers.
 """
@@ -34,7 +44,24 @@ import numpy as np
 
 from .. import random as _random
 
-__all__ = ["LabResult", "Experiment", "new_figure", "has_matplotlib"]
+__all__ = ["LabResult", "Experiment", "new_figure", "has_matplotlib", "memo"]
+
+_MEMO = {}
+
+
+def memo(key, compute):
+    """``compute()`` once per process for ``key`` (a tuple naming *every* input of the sub-run).
+
+    For deterministic sub-runs that seed themselves -- a normal run and its sabotaged twin
+    often share an arm (the plain RNN, the p = 0 network, the trained LeNet-5), and the
+    sabotage tests would otherwise train it twice.  Only for results that do not depend on
+    the caller's random state; a handful are kept.
+    """
+    if key not in _MEMO:
+        if len(_MEMO) >= 16:
+            _MEMO.clear()
+        _MEMO[key] = compute()
+    return _MEMO[key]
 
 
 @dataclass
@@ -55,6 +82,7 @@ class LabResult:
     full: bool = False
     seed: int = 0
     notes: list = field(default_factory=list)      # anything worth saying (e.g. figures skipped)
+    sabotage: bool = False           # run with the claim's mechanism removed (see SABOTAGE)
 
     @property
     def claims(self):
@@ -73,12 +101,14 @@ class LabResult:
         d.update(title=self.title, claim=self.claim, claim_zh=self.claim_zh,
                  criterion=self.criterion, reference=self.reference,
                  checks={k: bool(v) for k, v in self.checks.items()}, full=bool(self.full),
-                 seed=int(self.seed), figures=sorted(self.figures), notes=list(self.notes))
+                 seed=int(self.seed), figures=sorted(self.figures), notes=list(self.notes),
+                 sabotage=bool(self.sabotage))
         return d
 
     def __repr__(self):
         verdict = "PASS" if self.passed else "FAIL"
-        return f"<LabResult {self.name} {verdict} {len(self.metrics)} metrics {self.seconds:.2f}s>"
+        tag = " (sabotaged)" if self.sabotage else ""
+        return f"<LabResult {self.name} {verdict}{tag} {len(self.metrics)} metrics {self.seconds:.2f}s>"
 
 
 def _number(v):
@@ -117,7 +147,7 @@ class Experiment:
     dropout, shuffling, its data via :meth:`rng`) is reproducible.
     """
 
-    def __init__(self, module_name, full=False, seed=0):
+    def __init__(self, module_name, full=False, seed=0, sabotage=False):
         mod = sys.modules[module_name]
         self.name = mod.NAME
         self.title = getattr(mod, "TITLE", self.name)
@@ -127,10 +157,13 @@ class Experiment:
         self.reference = getattr(mod, "REFERENCE", "")
         self.full = bool(full)
         self.seed = int(seed)
+        self.sabotage = bool(sabotage)
         self.metrics = {}
         self.checks = {}
         self.figures = {}
         self.notes = []
+        if self.sabotage:
+            self.notes.append("SABOTAGED: " + getattr(mod, "SABOTAGE", "mechanism removed"))
         _random.manual_seed(self.seed)
         self._t0 = time.perf_counter()
 
@@ -168,4 +201,4 @@ class Experiment:
                          criterion=self.criterion, metrics=dict(self.metrics), passed=passed,
                          figures=dict(self.figures), seconds=seconds, reference=self.reference,
                          title=self.title, checks=dict(self.checks), full=self.full,
-                         seed=self.seed, notes=list(self.notes))
+                         seed=self.seed, notes=list(self.notes), sabotage=self.sabotage)

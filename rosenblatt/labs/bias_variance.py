@@ -36,6 +36,8 @@ CRITERION = ("Polynomial regression (degree 0..14, closed-form least squares) re
 REFERENCE = ("Geman, Bienenstock & Doursat (1992), Neural networks and the bias/variance dilemma, "
              "Neural Computation 4(1); Hastie, Tibshirani & Friedman, The Elements of Statistical "
              "Learning, §7.3.")
+EFFECT = ['deg14_bias2', 'spearman_degree_variance', 'best_degree']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
+SABOTAGE = "capacity removed: every 'degree' fits a constant (degree-0 features), so nothing changes with d"
 HEADLINE = ['noise_measured_mean', 'decomposition_max_rel_gap', 'deg0_bias2', 'deg14_bias2', 'deg0_variance', 'deg14_variance', 'best_degree', 'deg14_variance_L2']  # metrics shown in docs/LABS.md
 
 SIGMA, N_TRAIN, N_TEST, DEGREES, L2 = 0.3, 20, 200, tuple(range(15)), 1.0
@@ -67,8 +69,8 @@ def decompose(degree, lam, M, rng, x_train, x_test):
     return bias2, variance, noise, error, pred
 
 
-def run(full=False, seed=0):
-    ex = Experiment(__name__, full=full, seed=seed)
+def run(full=False, seed=0, sabotage=False):
+    ex = Experiment(__name__, full=full, seed=seed, sabotage=sabotage)
     rng = ex.rng()
     M = 10000 if full else 1000
     x_train = np.linspace(-1, 1, N_TRAIN)
@@ -76,7 +78,7 @@ def run(full=False, seed=0):
     rows, preds = {}, {}
     for lam in (0.0, L2):
         for d in DEGREES:
-            b2, v, n, e, p = decompose(d, lam, M, rng, x_train, x_test)
+            b2, v, n, e, p = decompose(0 if sabotage else d, lam, M, rng, x_train, x_test)
             rows[lam, d] = (b2, v, n, e)
             if lam == 0.0 and d in (1, 4, 14):
                 preds[d] = p[:25]

@@ -1,35 +1,48 @@
 """Lab 11 -- dropout narrows the gap between training and test performance.
 
 Setup.  scikit-learn's 8×8 digits (``rb.utils.data.datasets.load_digits``, 1,797
-images): a fixed random 300 images for training, the other 1,497 for testing --
-small enough for an MLP to memorise.  ``rb.models.MLP([64, 256, 256, 10],
+images): a fixed random 300 images for training, the other 1,497 for testing.
+30% of the *training* labels are replaced by uniformly random classes (the test
+labels stay clean), so there is something to overfit: a network that memorises
+its training set learns the wrong labels too.  ``rb.models.MLP([64, 256, 256, 10],
 dropout=p)`` (``nn.Dropout(p)`` after each hidden ReLU), Adam lr 2e-3, batch 50,
 100 epochs (quick) / 200 (full), cross-entropy; p = 0 and p = 0.5 from the same
-seed, repeated over 3 seeds (quick) / 10 (full) and averaged.  Accuracies and
-losses are measured in ``eval()`` mode (dropout off, PyTorch's inverted
-scaling makes train and test time consistent).  The gap is
-``train accuracy - test accuracy`` (and ``test loss - train loss``).
+seed (same init, same batches), repeated over 3 seeds (quick) / 10 (full): a
+paired comparison.  Accuracies and losses are measured in ``eval()`` mode
+(dropout off; PyTorch's inverted scaling makes train and test time consistent).
+The gap is ``train accuracy - test accuracy`` (train = the noisy labels it was
+given) and ``test loss - train loss``.
+
+Honest note: on the clean 300 digits (no label noise) the same nets both reach
+train accuracy 1.0 and dropout's test gain is 0.1-0.5 points, within the spread
+between seeds -- too small to judge.  The effect is real when there is noise to
+memorise, which is the setting judged here.
 """
 import numpy as np
 
 import rosenblatt as rb
 from rosenblatt import nn
 
-from .base import Experiment
+from .base import Experiment, memo
 
 NAME = "dropout"
 TITLE = "Dropout as a regulariser"
 CLAIM = ("Dropout reduces overfitting: the gap between training and test performance shrinks, "
          "without hurting test accuracy.")
 CLAIM_ZH = "丢弃法（Dropout）减轻过拟合：训练与测试表现之间的差距缩小，而测试准确率不下降。"
-CRITERION = ("MLP 64-256-256-10 on 300 training digits (test: the other 1,497), averaged over seeds: "
-             "with p = 0.5 the train-test accuracy gap and the test-train loss gap are both smaller "
-             "than with p = 0, and test accuracy is not worse by more than 1 point.")
+CRITERION = ("MLP 64-256-256-10 on 300 training digits with 30% random training labels (test: the "
+             "other 1,497, clean), p = 0 vs p = 0.5 paired by seed: on every seed the p = 0.5 test "
+             "accuracy is higher by ≥ 2 points, and (averaged over seeds) the train-test accuracy gap "
+             "and the test-train loss gap are smaller with p = 0.5.")
 REFERENCE = ("Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov (2014), Dropout: a simple "
              "way to prevent neural networks from overfitting, JMLR 15 (MNIST test error 1.60% -> "
              "1.25% with dropout, Table 2); Hinton et al. (2012), arXiv:1207.0580.")
-HEADLINE = ['p0_accuracy_gap', 'p0.5_accuracy_gap', 'p0_test_accuracy', 'p0.5_test_accuracy', 'seeds']  # metrics shown in docs/LABS.md
+EFFECT = ['test_accuracy_gain_mean', 'test_accuracy_gain_min']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
+SABOTAGE = "the dropout arm trained with p = 0 too"
+HEADLINE = ['p0_accuracy_gap', 'p0.5_accuracy_gap', 'p0_test_accuracy', 'p0.5_test_accuracy',
+            'test_accuracy_gain_min', 'test_accuracy_gain_std', 'seeds']
 
+LABEL_NOISE = 0.3
 N_TRAIN, HIDDEN, BATCH = 300, 256, 50
 
 
@@ -65,20 +78,26 @@ def _train(p, Xtr, ytr, Xte, yte, epochs, record):
     return tr_acc, te_acc, tr_loss, te_loss, curve
 
 
-def run(full=False, seed=0):
-    ex = Experiment(__name__, full=full, seed=seed)
+def run(full=False, seed=0, sabotage=False):
+    ex = Experiment(__name__, full=full, seed=seed, sabotage=sabotage)
     seeds, epochs = (10, 200) if full else (3, 100)
     from ..utils.data.datasets import load_digits
     X, y = load_digits()
     X, y = X.data, y.data
-    perm = ex.rng().permutation(len(y))
+    g = ex.rng()
+    perm = g.permutation(len(y))
     tr, te = perm[:N_TRAIN], perm[N_TRAIN:]
+    y_tr = y[tr].copy()
+    flip = g.random(N_TRAIN) < LABEL_NOISE
+    y_tr[flip] = g.integers(0, 10, int(flip.sum()))
     results = {0.0: [], 0.5: []}
     curves = {}
     for k in range(seeds):
         for p in (0.0, 0.5):
             rb.manual_seed(seed * 1000 + k)        # same init stream for p = 0 and p = 0.5
-            r = _train(p, X[tr], y[tr], X[te], y[te], epochs, record=k == 0)
+            q = 0.0 if sabotage else p              # sabotage: "p = 0.5" is p = 0 -- the same run, reused
+            r = memo(("dropout", full, seed, k, q), lambda q=q, k=k: _train(q, X[tr], y_tr, X[te], y[te],
+                                                                           epochs, record=k == 0))
             results[p].append(r[:4])
             if k == 0:
                 curves[p] = np.array(r[4])
@@ -91,13 +110,17 @@ def run(full=False, seed=0):
         ex.metric(f"{tag}_train_loss", tr_loss)
         ex.metric(f"{tag}_test_loss", te_loss)
         ex.metric(f"{tag}_loss_gap", te_loss - tr_loss)
+    gain = np.array([b[1] - a[1] for a, b in zip(results[0.0], results[0.5])])
+    ex.metric("test_accuracy_gain_mean", float(gain.mean()))
+    ex.metric("test_accuracy_gain_min", float(gain.min()))
+    ex.metric("test_accuracy_gain_std", float(gain.std()))
+    ex.metric("noisy_label_fraction", float(flip.mean()))
     ex.metric("seeds", seeds)
     ex.metric("epochs", epochs)
-    m0, m5 = ex.metrics, mean
+    m0 = ex.metrics
     ex.check("accuracy gap smaller with dropout", m0["p0.5_accuracy_gap"] < m0["p0_accuracy_gap"])
     ex.check("loss gap smaller with dropout", m0["p0.5_loss_gap"] < m0["p0_loss_gap"])
-    ex.check("test accuracy not worse by more than 1 point",
-             m5[0.5][1] >= m5[0.0][1] - 0.01)
+    ex.check("test accuracy higher with dropout by ≥ 2 points on every seed", gain.min() >= 0.02)
 
     def draw(fig):
         ax1, ax2 = fig.subplots(1, 2)
@@ -106,7 +129,7 @@ def run(full=False, seed=0):
             ax1.plot(c[:, 0], c[:, 3], "--", color=ax1.lines[-1].get_color(), label=f"test, p = {p:g}")
             ax2.semilogy(c[:, 0], c[:, 2], label=f"train, p = {p:g}")
             ax2.semilogy(c[:, 0], c[:, 4], "--", color=ax2.lines[-1].get_color(), label=f"test, p = {p:g}")
-        ax1.set_ylim(0.85, 1.005)
+        ax1.set_ylim(0.5, 1.005)
         ax1.set_ylabel("accuracy")
         ax2.set_ylabel("cross-entropy")
         for ax in (ax1, ax2):

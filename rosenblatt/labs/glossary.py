@@ -76,6 +76,12 @@ GLOSSARY = [
     ("语言模型", "language model", "rb.models.CharLM", ""),
     ("困惑度", "perplexity", "exp(cross-entropy)", "a language model's average branching factor"),
     ("Softmax 函数", "softmax", "rb.softmax / rb.nn.Softmax", ""),
+    ("新认知机", "Neocognitron", "rb.models.Neocognitron / rb.labs.run('neocognitron')",
+     "Fukushima 1980: S/C layers learned without a teacher; the first CNN"),
+    ("S细胞", "S-cell (simple cell)", "rb.models.neocognitron.SLayer",
+     "extracts a feature; shared weights a, inhibitory V-cell, selectivity r"),
+    ("C细胞", "C-cell (complex cell)", "rb.models.neocognitron.CLayer",
+     "pools S-cells with fixed weights d and saturates: tolerates shifts"),
 ]
 
 

@@ -10,9 +10,10 @@ Setup.
 * Training: the same design (30 layers, width 64) on scikit-learn's 8×8 digits
   (all 1,797 images, standardised, 10 classes), cross-entropy, SGD with momentum
   0.9, lr 0.003, batch 64.  The training loss on the whole set is measured before
-  and after.  Quick mode trains 200 steps, full mode the 500 of the criterion;
-  the quick criterion is the same (≥ 30% fall) reached in fewer steps, so it is
-  the stricter test.
+  and after.  The Xavier network always gets 500 steps (the full run's budget:
+  the more steps, the more chance it has to learn, so this half is never easier
+  in quick mode); the Kaiming network gets 200 steps in quick mode and 500 in
+  full mode -- the same ≥ 30% fall in fewer steps, so quick is stricter there too.
 """
 import math
 
@@ -29,11 +30,15 @@ CLAIM = ("Kaiming initialisation preserves the signal's variance through a 30-la
          "so it trains; Xavier initialisation makes it vanish and the network does not learn.")
 CLAIM_ZH = "Kaiming 初始化使信号方差在 30 层 ReLU 网络中保持不变，网络可以训练；Xavier 初始化使信号消失，网络学不动。"
 CRITERION = ("Depth 30, ReLU: Var(y_30)/Var(y_1) within [0.3, 3] under Kaiming and < 1e-6 under "
-             "Xavier; on digits the training loss falls ≥ 30% under Kaiming and stays within 0.05 of "
-             "ln 10 under Xavier (quick: 200 SGD steps; full: 500).")
+             "Xavier; on digits the training loss falls ≥ 30% under Kaiming and < 5% under Xavier "
+             "(starting from ≈ ln 10; Xavier: 500 SGD steps in both modes; Kaiming: 200 quick, 500 full).")
+EFFECT = ['kaiming_loss_fall_fraction', 'xavier_loss_fall_fraction']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
+SABOTAGE = "the Kaiming networks initialised with Xavier instead (both arms Xavier)"
 REFERENCE = ("He, Zhang, Ren & Sun (2015), Delving deep into rectifiers, ICCV (Fig. 3: a 30-layer "
              "ReLU net converges with their init and stalls with Xavier).")
-HEADLINE = ['kaiming_var_ratio_30_over_1', 'xavier_var_ratio_30_over_1', 'kaiming_loss_fall_fraction', 'xavier_loss_after', 'train_steps']  # metrics shown in docs/LABS.md
+HEADLINE = ['kaiming_var_ratio_30_over_1', 'xavier_var_ratio_30_over_1', 'kaiming_loss_fall_fraction',
+            'xavier_loss_after', 'kaiming_train_steps', 'xavier_train_steps']
+XAVIER_STEPS = 500  # metrics shown in docs/LABS.md
 
 DEPTH = 30
 
@@ -91,12 +96,13 @@ def _train(init, X, y, steps, rng):
     return before, after, curve
 
 
-def run(full=False, seed=0):
-    ex = Experiment(__name__, full=full, seed=seed)
+def run(full=False, seed=0, sabotage=False):
+    ex = Experiment(__name__, full=full, seed=seed, sabotage=sabotage)
+    built = {"kaiming": "xavier" if sabotage else "kaiming", "xavier": "xavier"}
     rng = ex.rng()
     batch, steps = (2048, 500) if full else (512, 200)
     x = rb.tensor(rng.standard_normal((batch, 256)).astype(np.float32))
-    var = {init: _pre_activation_vars(_net(init, 256, 256, 256), x) for init in ("kaiming", "xavier")}
+    var = {init: _pre_activation_vars(_net(built[init], 256, 256, 256), x) for init in ("kaiming", "xavier")}
     ratio = {k: float(v[-1] / v[0]) for k, v in var.items()}
     ex.metric("kaiming_var_ratio_30_over_1", ratio["kaiming"])
     ex.metric("xavier_var_ratio_30_over_1", ratio["xavier"])
@@ -104,18 +110,18 @@ def run(full=False, seed=0):
     ex.check("Xavier: Var(y_30)/Var(y_1) < 1e-6", ratio["xavier"] < 1e-6)
 
     X, y = _digits()
-    ex.metric("train_steps", steps)
+    n_steps = {"kaiming": steps, "xavier": XAVIER_STEPS}
     curves = {}
     for init in ("kaiming", "xavier"):
-        before, after, curves[init] = _train(init, X, y, steps, rng)
+        ex.metric(f"{init}_train_steps", n_steps[init])
+        before, after, curves[init] = _train(built[init], X, y, n_steps[init], rng)
         ex.metric(f"{init}_loss_before", before)
         ex.metric(f"{init}_loss_after", after)
         ex.metric(f"{init}_loss_fall_fraction", 1 - after / before)
     ex.metric("ln_10", math.log(10))
     ex.check("Kaiming: training loss falls ≥ 30%",
              ex.metrics["kaiming_loss_after"] <= 0.7 * ex.metrics["kaiming_loss_before"])
-    ex.check("Xavier: training loss stays within 0.05 of ln 10",
-             abs(ex.metrics["xavier_loss_after"] - math.log(10)) < 0.05)
+    ex.check("Xavier: training loss falls < 5%", ex.metrics["xavier_loss_fall_fraction"] < 0.05)
 
     def draw(fig):
         ax1, ax2 = fig.subplots(1, 2)

@@ -27,6 +27,8 @@ CRITERION = ("An MLP without activations equals the product of its weight matric
              "training accuracy while the same stack with ReLU reaches ≥ 0.95.")
 REFERENCE = ("Minsky & Papert (1969), Perceptrons; Goodfellow, Bengio & Courville (2016), Deep "
              "Learning, §6.1 (a composition of linear functions is linear).")
+EFFECT = ['circles_accuracy_linear_stack', 'circles_accuracy_relu_stack']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
+SABOTAGE = "the second stack's ReLU replaced by the identity (both stacks linear)"
 HEADLINE = ['max_rel_diff_deep_vs_single_map', 'circles_accuracy_linear_stack', 'circles_accuracy_relu_stack']  # metrics shown in docs/LABS.md
 
 SIZES = [2, 16, 16, 16, 2]
@@ -56,8 +58,8 @@ def _train(model, X, y, steps):
         return float((model(Xt).data.argmax(1) == y).mean()), float(loss.item())
 
 
-def run(full=False, seed=0):
-    ex = Experiment(__name__, full=full, seed=seed)
+def run(full=False, seed=0, sabotage=False):
+    ex = Experiment(__name__, full=full, seed=seed, sabotage=sabotage)
     rng = ex.rng()
     steps = 2000 if full else 300
 
@@ -74,7 +76,7 @@ def run(full=False, seed=0):
 
     from ..utils.data.datasets import make_circles
     X, y = make_circles(400, noise=0.08, factor=0.5, seed=None)
-    relu = rb.models.MLP(SIZES, activation="relu")
+    relu = rb.models.MLP(SIZES, activation="identity" if sabotage else "relu")
     relu.load_state_dict({k: v.data.copy() for k, v in linear.state_dict().items()})  # same start
     acc_lin, loss_lin = _train(linear, X, y, steps)
     acc_relu, loss_relu = _train(relu, X, y, steps)

@@ -1,8 +1,9 @@
 """The labs, in course order: ``names()``, ``get(name)``, ``run(name, full, seed)``.
 
 **Adding a lab** = writing ``rosenblatt/labs/<module>.py`` (module constants
-``NAME TITLE CLAIM CLAIM_ZH CRITERION REFERENCE`` and ``run(full=False, seed=0)``
-returning :class:`~rosenblatt.labs.base.LabResult`, see ``base.py``) and one
+``NAME TITLE CLAIM CLAIM_ZH CRITERION REFERENCE SABOTAGE`` and
+``run(full=False, seed=0, sabotage=False)`` returning
+:class:`~rosenblatt.labs.base.LabResult`, see ``base.py``) and one
 line in ``_LABS`` below.  A listed module that does not exist yet is simply not
 offered; ``register()`` adds a lab at run time (e.g. from a notebook).
 Modules are imported lazily, so ``rosenblatt lab --list`` stays fast.
@@ -32,6 +33,7 @@ _LABS = [
     ("cnn", "cnn"),                                          # 13
     ("rnn-gradients", "rnn_gradients"),                      # 14
     ("gates", "gates"),                                      # 15
+    ("neocognitron", "neocognitron"),                        # 16
 ]
 
 _EXTRA = {}      # name -> module path or module object, from register()
@@ -49,8 +51,8 @@ class LabSpec:
     reference: str
     module: object
 
-    def run(self, full=False, seed=0):
-        return run(self.name, full=full, seed=seed)
+    def run(self, full=False, seed=0, sabotage=False):
+        return run(self.name, full=full, seed=seed, sabotage=sabotage)
 
 
 def _module_path(name):
@@ -96,18 +98,24 @@ def get(name):
                    reference=getattr(mod, "REFERENCE", ""), module=mod)
 
 
-def run(name, full=False, seed=0):
+def run(name, full=False, seed=0, sabotage=False):
     """Run lab ``name`` (quick by default; ``full=True`` is the paper-sized version).
 
-    The global generator is seeded with ``seed`` first and restored afterwards,
-    so running a lab does not disturb the caller's random stream.
+    ``sabotage=True`` runs it with the claim's mechanism removed (the module's
+    ``SABOTAGE``); a sound lab then fails.  The global generator is seeded with
+    ``seed`` first and restored afterwards, so running a lab does not disturb
+    the caller's random stream.
     """
     spec = get(name)
     state = _random.get_rng_state()
+    kwargs = {"sabotage": True} if sabotage else {}     # labs without the knob still run plainly
     try:
         _random.manual_seed(int(seed))
-        result = spec.module.run(full=bool(full), seed=int(seed))
+        result = spec.module.run(full=bool(full), seed=int(seed), **kwargs)
     finally:
         _random.set_rng_state(state)
+    if sabotage and not result.sabotage:     # a lab that did not pass the flag to its Experiment
+        result.sabotage = True
+        result.notes.append("SABOTAGED: " + getattr(spec.module, "SABOTAGE", "mechanism removed"))
     result.name = name
     return result

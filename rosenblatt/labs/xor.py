@@ -30,6 +30,8 @@ CRITERION_FULL = CRITERION.replace("10 presentation orders × 100 epochs", "100 
                                    "1000 epochs").replace("≥ 9 of 10 seeds", "≥ 90 of 100 seeds")
 REFERENCE = ("Rosenblatt (1958), The perceptron, Psychological Review 65(6); Minsky & Papert (1969), "
              "Perceptrons; Rumelhart, Hinton & Williams (1986), Nature 323 (XOR solved by back-propagation).")
+EFFECT = ['mlp_seeds_at_100pct', 'perceptron_best_correct']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
+SABOTAGE = "the MLP's tanh removed (a hidden layer without a nonlinearity is one linear map)"
 HEADLINE = ['perceptron_best_correct', 'perceptron_converged_runs', 'random_lines_best_correct', 'mlp_seeds_at_100pct', 'mlp_seeds']  # metrics shown in docs/LABS.md
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
@@ -60,8 +62,8 @@ def _random_lines(n, rng):
     return int(correct.max())
 
 
-def _train_mlp(steps, hidden=4):
-    model = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+def _train_mlp(steps, hidden=4, act=nn.Tanh):
+    model = nn.Sequential(nn.Linear(2, hidden), act(), nn.Linear(hidden, 1))
     opt = rb.optim.Adam(model.parameters(), lr=0.05)
     loss_fn = nn.BCEWithLogitsLoss()
     x, y = rb.tensor(X), rb.tensor(Y[:, None])
@@ -75,8 +77,8 @@ def _train_mlp(steps, hidden=4):
     return model, acc, float(loss.item())
 
 
-def run(full=False, seed=0):
-    ex = Experiment(__name__, full=full, seed=seed)
+def run(full=False, seed=0, sabotage=False):
+    ex = Experiment(__name__, full=full, seed=seed, sabotage=sabotage)
     n_orders, epochs = (100, 1000) if full else (10, 100)
     n_seeds, steps = (100, 1000) if full else (10, 500)
 
@@ -91,7 +93,7 @@ def run(full=False, seed=0):
 
     accs, models = [], []
     for _ in range(n_seeds):
-        model, acc, loss = _train_mlp(steps)
+        model, acc, loss = _train_mlp(steps, act=nn.Identity if sabotage else nn.Tanh)
         accs.append(acc)
         models.append((model, acc))
     solved = int(sum(a == 1.0 for a in accs))

@@ -8,3 +8,4 @@ from .lenet import LeNet5  # noqa: F401
 from .alexnet import AlexNet, AlexNetSmall  # noqa: F401
 from .charlm import CharLM  # noqa: F401
 from .adding import AddingRegressor  # noqa: F401
+from .neocognitron import Neocognitron  # noqa: F401

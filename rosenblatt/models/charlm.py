@@ -81,10 +81,11 @@ class CharLM(Module):
         return self.fc(self.drop(out)), state
 
     def forward(self, x, state=None):
-        idx = x.data if isinstance(x, Tensor) else np.asarray(x)
-        if idx.ndim != 2:
-            raise ValueError(f"CharLM: x must be (batch, T) integer indices, got shape {idx.shape}")
-        logits, state = self.forward_time_major(np.ascontiguousarray(idx.T), state)
+        """``x`` int (batch, T) -> ``(logits (batch, T, vocab), state)``."""
+        x = x if isinstance(x, Tensor) else Tensor._make(np.asarray(x), None, 0)
+        if x.ndim != 2:
+            raise ValueError(f"CharLM: x must be (batch, T) integer indices, got shape {tuple(x.shape)}")
+        logits, state = self.forward_time_major(F.transpose(x, 0, 1), state)
         return F.transpose(logits, 0, 1), state
 
     def extra_repr(self):
@@ -232,6 +233,8 @@ def train_charlm(model, train_data, val_data=None, epochs=1, batch_size=32, num_
     windows = seq_data_iter_random if use_random_iter else seq_data_iter_sequential
     hist = {"step": [], "loss": [], "epoch": [], "val_ppl": [], "time": []}
     budget = StepBudget(max_steps, time_limit)
+    # batches per epoch (both schemes: about len / (batch_size * num_steps)), for the ETA
+    total = epochs * max(1, (len(train_data) - num_steps) // (batch_size * num_steps))
     model.train()
     for epoch in range(1, epochs + 1):
         def report(step, loss):
@@ -239,7 +242,7 @@ def train_charlm(model, train_data, val_data=None, epochs=1, batch_size=32, num_
             hist["loss"].append(loss)
             hist["time"].append(budget.seconds)
             if log:
-                log(f"epoch {epoch} step {step}: loss {loss:.3f} ({budget.seconds:.0f}s)")
+                log(f"epoch {epoch}/{epochs}: loss {loss:.3f} ({budget.progress(total)})")
 
         stopped = train_steps(_bptt_step(model, opt, clip, carry_state=not use_random_iter),
                               windows(train_data, batch_size, num_steps, generator), budget,

@@ -11,4 +11,9 @@ from .conv import *            # noqa: F401,F403  Conv1d Conv2d
 from .pooling import *         # noqa: F401,F403  MaxPool2d AvgPool2d AdaptiveAvgPool2d
 from .rnn import *             # noqa: F401,F403  RNN GRU LSTM and their cells
 from .sparse import *          # noqa: F401,F403  Embedding
+from .conv_transpose import *  # noqa: F401,F403  ConvTranspose2d
+from .upsampling import *      # noqa: F401,F403  Upsample ZeroPad2d Fold Unfold
+from .parametric import *      # noqa: F401,F403  PReLU
+from .distance import *        # noqa: F401,F403  CosineSimilarity
+from .adaptive_pooling import *  # noqa: F401,F403  AdaptiveMaxPool2d
 from . import functional, init, utils

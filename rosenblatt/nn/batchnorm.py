@@ -91,7 +91,20 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch norm of (N, C, H, W) input."""
+    """Batch normalisation (Ioffe & Szegedy, 2015) of (N, C, H, W) input, per channel c::
+
+        y = (x - mean_c) / sqrt(var_c + eps) * weight[c] + bias[c]
+
+    In training, ``mean_c``/``var_c`` are the batch's, over N, H and W (``var`` biased, /m with
+    m = N·H·W), and the running estimates are updated as
+    ``running = (1 - momentum) · running + momentum · batch`` (the variance unbiased, ·m/(m-1));
+    in ``eval()`` the running estimates are used.
+
+    Parameters: ``num_features`` = C; ``eps`` (default 1e-5); ``momentum`` (default 0.1; None:
+    a cumulative average); ``affine`` (default True: learn ``weight`` (C,), init 1, and ``bias``
+    (C,), init 0); ``track_running_stats`` (default True: buffers ``running_mean`` (C,) init 0,
+    ``running_var`` (C,) init 1, ``num_batches_tracked``).  Shapes: input and output (N, C, H, W).
+    """
     _ndims = (4,)
 
 

@@ -100,7 +100,27 @@ class _ConvNd(Module):
 
 
 class Conv2d(_ConvNd):
-    """2-D convolution over (N, C, H, W): ``weight`` (out, in/groups, kH, kW), ``bias`` (out,)."""
+    r"""2-D convolution (cross-correlation, as in PyTorch) over (N, C_in, H, W) input.
+
+    ``out[n, o, i, j] = bias[o] + Σ_c Σ_p Σ_q weight[o, c, p, q] ·
+    x_pad[n, g·C_in/groups + c, i·sH + p·dH, j·sW + q·dW]`` with ``g`` the group of ``o``.
+
+    Parameters: ``in_channels``, ``out_channels``; ``kernel_size``, ``stride`` (default 1),
+    ``padding`` (default 0; an int, a pair, ``'valid'`` = 0 or ``'same'`` = output as large as
+    the input, stride 1 only), ``dilation`` (default 1) -- each an int or an (H, W) pair;
+    ``groups`` (default 1: every output channel sees every input channel; ``in_channels``:
+    depthwise); ``bias`` (default True); ``padding_mode`` ``'zeros' | 'reflect' | 'replicate' |
+    'circular'``.
+
+    Shapes: input (N, C_in, H, W) or unbatched (C_in, H, W); output (N, C_out, H_out, W_out) with
+    ``H_out = floor((H + 2·padding_H - dilation_H·(kH - 1) - 1) / stride_H) + 1`` (W likewise);
+    e.g. LeNet-5's C1: 28 + 2·2 - 4 - 1 = 27, 27 / 1 + 1 = 28.
+    ``weight``: (C_out, C_in / groups, kH, kW); ``bias``: (C_out,).
+
+    Init (PyTorch's): ``weight ~ U(-b, b)`` with ``b = 1/sqrt(fan_in)``,
+    ``fan_in = C_in / groups · kH · kW`` (that is ``kaiming_uniform_(a=sqrt(5))``); ``bias`` from
+    the same range.  For ReLU networks re-initialise with ``nn.init.kaiming_normal_``.
+    """
 
     _nd = 2
 

@@ -1,5 +1,9 @@
-"""``Dropout``, ``Dropout1d``, ``Dropout2d``, ``AlphaDropout``: active in training mode only."""
+"""``Dropout``, ``Dropout1d``, ``Dropout2d``, ``AlphaDropout``: active in training mode only.
+
+``inplace=True`` writes the result into the input's memory (functional/inplace.py).
+"""
 from .. import functional as F
+from ..functional.inplace import apply_
 from .module import Module
 
 __all__ = ["Dropout", "Dropout1d", "Dropout2d", "AlphaDropout"]
@@ -15,26 +19,31 @@ class _DropoutNd(Module):
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
 
+    def _run(self, fn, input):
+        if self.inplace and self.training and self.p > 0:
+            return apply_(input, fn, self.p, True)
+        return fn(input, self.p, self.training)
+
 
 class Dropout(_DropoutNd):
     """Zero elements with probability ``p`` in training; scale the rest by ``1/(1-p)``."""
 
     def forward(self, input):
-        return F.dropout(input, self.p, self.training)
+        return self._run(F.dropout, input)
 
 
 class Dropout1d(_DropoutNd):
     def forward(self, input):
-        return F.dropout1d(input, self.p, self.training)
+        return self._run(F.dropout1d, input)
 
 
 class Dropout2d(_DropoutNd):
     """Zero whole channels with probability ``p`` in training."""
 
     def forward(self, input):
-        return F.dropout2d(input, self.p, self.training)
+        return self._run(F.dropout2d, input)
 
 
 class AlphaDropout(_DropoutNd):
     def forward(self, input):
-        return F.alpha_dropout(input, self.p, self.training)
+        return self._run(F.alpha_dropout, input)

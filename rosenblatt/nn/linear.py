@@ -32,10 +32,17 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """``y = x W^T + b`` with W of shape (out_features, in_features).
+    """Fully connected layer: ``y = x W^T + b``.
+
+    Parameters: ``in_features``, ``out_features``; ``bias`` (default True).
+
+    Shapes: input (*, in_features) -- any number of leading dimensions, e.g. (N, in_features);
+    output (*, out_features).  ``weight`` W: (out_features, in_features); ``bias`` b:
+    (out_features,).
 
     Initialised as PyTorch does: ``kaiming_uniform_(W, a=sqrt(5))``, i.e.
     U(-1/sqrt(in_features), 1/sqrt(in_features)), and the bias from the same range.
+    Gradients (``functional/linear.py``): ``dx = dy W``, ``dW = dyᵀ x``, ``db = Σ_n dy``.
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):

@@ -75,6 +75,25 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy of logits against class indices (or class probabilities).
+
+    For logits x (N, C) and a class index y_n per sample, the loss is softmax + negative
+    log-likelihood in one stable step::
+
+        l_n = -w[y_n] · log softmax(x_n)[y_n] = w[y_n] · (logsumexp_c x_{n,c} - x_{n,y_n})
+
+    and, with ``reduction='mean'``, ``Σ_n l_n / Σ_n w[y_n]`` (targets equal to ``ignore_index``
+    are left out; with probability targets 'mean' divides by N).  Gradient w.r.t. the logits: ``(softmax(x_n) - onehot(y_n)) · w[y_n] / Σ w``.
+    With ``label_smoothing`` ε the target is ``(1 - ε) · onehot(y) + ε / C``; with a float target
+    (N, C) of probabilities p: ``l_n = -Σ_c w_c p_{n,c} log softmax(x_n)_c``.
+
+    Parameters: ``weight`` (C,) per-class weights (default all 1); ``ignore_index`` (default
+    -100); ``reduction`` ``'mean' | 'sum' | 'none'``; ``label_smoothing`` in [0, 1] (default 0).
+    Shapes: input (N, C) or (N, C, d1, ...) (then the target is (N, d1, ...)), or (C,) for one
+    sample; target (N,) int64 indices in [0, C) or (N, C) float probabilities; output a scalar,
+    or (N,) / (N, d1, ...) with ``reduction='none'``.  Takes logits: do not apply softmax first.
+    """
+
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
                  reduction="mean", label_smoothing=0.0):
         super().__init__(weight, size_average, reduce, reduction)

@@ -9,7 +9,9 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import devices
 from ..autograd.tensor import Tensor
+from .hooks import add_hook, call_with_hooks
 
 
 class Parameter(Tensor):
@@ -32,6 +34,9 @@ class Module:
     """Base class of every layer and model."""
 
     training = True
+    # Hooks live in per-instance OrderedDicts made on first registration (hooks.py);
+    # these empty class defaults keep __call__'s test cheap for modules without hooks.
+    _forward_pre_hooks = _forward_hooks = _backward_hooks = {}
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -104,7 +109,24 @@ class Module:
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required \"forward\" function")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # -- hooks (hooks.py) ---------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False):
+        """``hook(module, args)`` before ``forward``; it may return new args (a tuple or one value)."""
+        return add_hook(self, "_forward_pre_hooks", hook, prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False):
+        """``hook(module, args, output)`` after ``forward``; it may return a new output."""
+        return add_hook(self, "_forward_hooks", hook, prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's inputs are computed; it may return a new ``grad_input`` tuple.  Entries are
+        None for arguments that are not tensors or need no gradient.  Returns a handle."""
+        return add_hook(self, "_backward_hooks", hook, prepend)
 
     # -- traversal --------------------------------------------------------------
     def named_modules(self, memo=None, prefix=""):
@@ -161,6 +183,46 @@ class Module:
             m.apply(fn)
         fn(self)
         return self
+
+    # -- devices and dtypes -------------------------------------------------------
+    def _cast(self, dtype):
+        """Cast every floating-point parameter and buffer to ``dtype`` in place: parameters
+        stay the same objects (an optimiser built before still holds them), as in PyTorch."""
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: dtype must be a floating point dtype, got {dtype}")
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is not None and p.data.dtype.kind == "f" and p.data.dtype != dtype:
+                    p.data = p.data.astype(dtype)
+                    if p.grad is not None:
+                        p.grad.data = p.grad.data.astype(dtype)
+            for name, b in m._buffers.items():
+                if b is not None and b.data.dtype.kind == "f" and b.data.dtype != dtype:
+                    b.data = b.data.astype(dtype)
+        return self
+
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``: casts floating
+        parameters and buffers in place and returns ``self``; only the CPU is available."""
+        _, dtype, _, _ = devices.parse_to(args, kwargs, "Module.to")
+        return self if dtype is None else self._cast(dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        """Raises: there is no GPU backend (``rb.cuda.is_available()`` is False)."""
+        devices.check(device if device is not None else "cuda", "Module.cuda")
+
+    def float(self):
+        return self._cast(np.float32)
+
+    def double(self):
+        return self._cast(np.float64)
+
+    def half(self):
+        return self._cast(np.float16)
 
     # -- modes and gradients ------------------------------------------------------
     def train(self, mode=True):

@@ -24,7 +24,19 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool2d(_MaxPoolNd):
-    """Max over ``kernel_size`` windows of (N, C, H, W); ``stride`` defaults to ``kernel_size``."""
+    """Max over ``kernel_size`` windows of (N, C, H, W); ``stride`` defaults to ``kernel_size``.
+
+    ``out[n, c, i, j] = max_{p < kH, q < kW} x_pad[n, c, i·sH + p·dH, j·sW + q·dW]``, padding with
+    -inf.  Parameters: ``kernel_size``, ``stride`` (default ``kernel_size``), ``padding`` (default
+    0, at most half the kernel), ``dilation`` (default 1) -- each an int or an (H, W) pair;
+    ``return_indices`` (also return the flat index of each maximum in its H·W plane, as
+    PyTorch does); ``ceil_mode`` (round the output size up instead of down).
+
+    Shapes: input (N, C, H, W) or (C, H, W); output (N, C, H_out, W_out) with
+    ``H_out = floor((H + 2·padding - dilation·(kH - 1) - 1) / stride) + 1`` (W likewise); e.g.
+    2×2 windows with stride 2 halve H and W.  No parameters.  Backward: the gradient goes to
+    each window's (first) maximum, zero elsewhere.
+    """
 
     def forward(self, input):
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,

@@ -334,6 +334,18 @@ class RNN(RNNBase):
     ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
     batch_first=False, dropout=0.0, bidirectional=False)``; ``forward(input, h_0=None)``
     returns ``(output, h_n)``.
+
+    Shapes (L = sequence length, N = batch, D = 2 if bidirectional else 1, H = hidden_size):
+    input (L, N, input_size), or (N, L, input_size) with ``batch_first=True``, or unbatched
+    (L, input_size); ``h_0`` and ``h_n`` (D·num_layers, N, H) (zeros when ``h_0`` is None);
+    ``output`` (L, N, D·H): the last layer's h_t for every t.  Layer k's parameters:
+    ``weight_ih_l{k}`` (H, input_size for k = 0, else D·H), ``weight_hh_l{k}`` (H, H),
+    ``bias_ih_l{k}``, ``bias_hh_l{k}`` (H,); ``_reverse`` is appended for the backward direction.
+    ``dropout`` acts on the outputs of every layer but the last (training only).
+
+    Init: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)).  The gradient through T steps is a
+    product of T Jacobians ``diag(1 - h_t²) W_hh``: it vanishes or explodes with T (the
+    ``rnn-gradients`` lab); GRU and LSTM add gates against that.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
@@ -348,7 +360,21 @@ class RNN(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit layer(s); ``forward(input, h_0=None) -> (output, h_n)``."""
+    """Gated recurrent unit layer(s) (Cho et al., 2014); ``forward(input, h_0=None) -> (output, h_n)``.
+
+    One step, gates in PyTorch's order r, z, n (σ = sigmoid, ⊙ = elementwise product)::
+
+        r_t = σ(x_t W_ir^T + b_ir + h_{t-1} W_hr^T + b_hr)           reset gate
+        z_t = σ(x_t W_iz^T + b_iz + h_{t-1} W_hz^T + b_hz)           update gate
+        n_t = tanh(x_t W_in^T + b_in + r_t ⊙ (h_{t-1} W_hn^T + b_hn)) candidate
+        h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+    Parameters as :class:`RNN` (``input_size, hidden_size, num_layers=1, bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False``); shapes of input, ``h_0``, ``h_n`` and
+    ``output`` as :class:`RNN`.  ``weight_ih_l{k}``: (3H, in) = [W_ir; W_iz; W_in] stacked,
+    ``weight_hh_l{k}``: (3H, H), biases (3H,).  Init: all ~ U(-1/sqrt(H), 1/sqrt(H)).
+    With z_t near 1 the state is copied forward unchanged, and so is its gradient.
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
@@ -357,7 +383,25 @@ class GRU(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory layer(s); ``forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``."""
+    """Long short-term memory layer(s) (Hochreiter & Schmidhuber, 1997; forget gate: Gers et al.,
+    2000); ``forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n))``.
+
+    One step, gates in PyTorch's order i, f, g, o (σ = sigmoid, ⊙ = elementwise product)::
+
+        i_t = σ(x_t W_ii^T + b_ii + h_{t-1} W_hi^T + b_hi)       input gate
+        f_t = σ(x_t W_if^T + b_if + h_{t-1} W_hf^T + b_hf)       forget gate
+        g_t = tanh(x_t W_ig^T + b_ig + h_{t-1} W_hg^T + b_hg)    candidate cell
+        o_t = σ(x_t W_io^T + b_io + h_{t-1} W_ho^T + b_ho)       output gate
+        c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t                          cell state
+        h_t = o_t ⊙ tanh(c_t)
+
+    Parameters as :class:`RNN` plus ``proj_size`` (default 0; > 0: ``h_t`` is projected to
+    ``proj_size`` by ``weight_hr_l{k}``).  Shapes as :class:`RNN`; ``c_0``/``c_n``:
+    (D·num_layers, N, H).  ``weight_ih_l{k}``: (4H, in) = [W_ii; W_if; W_ig; W_io] stacked,
+    ``weight_hh_l{k}``: (4H, H), biases (4H,).  Init: all ~ U(-1/sqrt(H), 1/sqrt(H)).
+    The cell's path ``c_{t-1} -> c_t`` is multiplied only by f_t, so with f_t near 1 the
+    gradient crosses many steps without vanishing.
+    """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):

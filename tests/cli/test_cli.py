@@ -28,7 +28,7 @@ def test_train_mlp_digits_then_evaluate(tmp_path, capsys):
     text = capsys.readouterr().out
     acc = _accuracy(text)
     assert acc > 0.5
-    assert re.search(r"^epoch 2 .*cost", text, re.M)
+    assert re.search(r"^epoch 2/2 .*cost", text, re.M)
     assert sorted(os.listdir(out)) == ["checkpoint.npz", "config.json", "metrics.json", "model.npz"]
     state = rb.load(out / "model.npz")
     config = json.loads(state["config"])
@@ -84,10 +84,11 @@ def test_errors(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["train", "mlp", "--bogus"])
     assert exc.value.code == 2
-    with pytest.raises(SystemExit, match="no such checkpoint"):
+    with pytest.raises(SystemExit) as exc:
         main(["evaluate", "--checkpoint", str(tmp_path / "missing.npz")])
-    with pytest.raises(SystemExit, match="--patience needs"):
-        main(["train", "mlp", "--patience", "2", "--out", str(tmp_path)])
+    assert exc.value.code == 2 and "no such file" in capsys.readouterr().err
+    assert main(["train", "mlp", "--patience", "2", "--out", str(tmp_path)]) == 2
+    assert "--patience needs" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main(["train", "mlp", "--hidden", "12,x"])
     assert exc.value.code == 2

@@ -52,11 +52,11 @@ def test_spec_metadata_without_running():
 
 
 def test_same_seed_same_metrics_other_seed_other_data():
-    a = labs.run("weight-decay", seed=3)
-    b = labs.run("weight-decay", seed=3)
+    a = labs.run("bias-variance", seed=3)
+    b = labs.run("bias-variance", seed=3)
     assert a.metrics == b.metrics
-    c = labs.run("weight-decay", seed=4)
-    assert c.metrics["lambda0_test_mse"] != a.metrics["lambda0_test_mse"]
+    c = labs.run("bias-variance", seed=4)
+    assert c.metrics["deg14_variance"] != a.metrics["deg14_variance"]
     assert c.passed
 
 
@@ -142,3 +142,21 @@ def test_cli_tour_subset(tmp_path, capsys):
         d = json.load(f)
     assert [e["name"] for e in d["labs"]] == ["backprop", "bias-variance"]
     assert "2/2 labs pass" in capsys.readouterr().out
+
+
+# Stable verdicts: the cheap labs on seeds 1-4 here (seed 0 above); every lab on seeds 0-4 is
+# `python scripts/reproduce_labs.py --quick --seeds 0-4 --sabotage` (make reproduce).
+@pytest.mark.parametrize("name", ["linear-collapse", "activations", "backprop", "loss-cost-objective",
+                                  "xavier", "bias-variance"])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_cheap_lab_passes_on_other_seeds(name, seed):
+    r = labs.run(name, seed=seed)
+    assert r.passed, f"{name} seed {seed} failed: {[k for k, ok in r.checks.items() if not ok]}; {r.metrics}"
+
+
+def test_every_lab_declares_its_sabotage_and_effect_metrics():
+    for name in labs.names():
+        mod = labs.get(name).module
+        assert getattr(mod, "SABOTAGE", ""), name
+        if name in CORE_LABS:
+            assert getattr(mod, "EFFECT", None), name

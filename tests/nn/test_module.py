@@ -232,3 +232,42 @@ def test_non_persistent_buffer_not_in_state_dict():
     m.register_buffer("b", rb.zeros(2), persistent=False)
     assert list(m.state_dict()) == ["a"]
     assert [k for k, _ in m.named_buffers()] == ["a", "b"]
+
+
+# -- casts and devices (Module.to/cpu/cuda/float/double/half) -------------------------------------
+def test_module_casts_keep_parameter_objects_like_torch():
+    for lib in (rb, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4))
+        params = list(net.parameters())
+        assert net.double() is net
+        assert all(p is q for p, q in zip(params, net.parameters()))
+        dtypes = {k: str(v.dtype).replace("torch.", "") for k, v in net.state_dict().items()}
+        assert dtypes["0.weight"] == dtypes["1.running_mean"] == "float64"
+        assert dtypes["1.num_batches_tracked"] == "int64"           # integer buffers stay
+        assert net.float()[0].weight.dtype == lib.float32
+        assert net.half()[0].bias.dtype == lib.float16
+        assert net.to(lib.float64)[0].weight.dtype == lib.float64
+        assert net.to("cpu") is net and net.cpu() is net
+        assert net.to(lib.zeros(1))[0].weight.dtype == lib.float32
+        assert net.to(lib.device("cpu"), lib.float64)[0].weight.dtype == lib.float64
+
+
+def test_module_cast_converts_existing_grads_and_trains_in_float64():
+    net = rb.nn.Linear(2, 1)
+    net(rb.ones(1, 2)).sum().backward()
+    net.double()
+    assert net.weight.grad.dtype == rb.float64
+    opt = rb.optim.SGD(net.parameters(), lr=0.1)
+    net(rb.ones(1, 2, dtype=rb.float64)).sum().backward()
+    opt.step()
+    assert net.weight.dtype == rb.float64
+
+
+def test_module_cuda_and_integer_dtype_raise():
+    net = rb.nn.Linear(2, 1)
+    with pytest.raises(RuntimeError, match="Module.cuda: CUDA is not available"):
+        net.cuda()
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        net.to("cuda:0")
+    with pytest.raises(TypeError, match="floating point dtype"):
+        net.to(rb.int64)

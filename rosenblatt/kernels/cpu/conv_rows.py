@@ -33,6 +33,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ... import backend
 from ...autograd.function import Function
+from ...functional.conv import Conv2d
 from .threads import note_blas
 
 __all__ = ["RowConv", "rows_fit"]
@@ -80,6 +81,9 @@ class RowConv(Function):
 
     def name(self):                   # the reference's grad_fn name, whichever kernel ran
         return "Conv2dBackward"
+
+    # create_graph=True: the reference's gradients as convolutions (reads only self.inputs).
+    graph_backward = Conv2d.graph_backward
 
     def forward(self, x, w, b, pad):
         N, C, H, W = x.shape

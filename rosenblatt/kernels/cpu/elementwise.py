@@ -1,4 +1,5 @@
-"""CPU kernels for elementwise ops: ReLU and the output buffers of binary arithmetic.
+"""CPU kernels for elementwise ops: ReLU (and its in-place form) and the output buffers of
+binary arithmetic.
 
 - ``relu``: the reference's ``maximum(0, x)``, computed with an array of zeros instead of
   the scalar 0 (NumPy's scalar-operand maximum is slower), into buffers from the cache.
@@ -10,6 +11,7 @@ import numpy as np
 
 from ... import backend
 from ...functional import elementwise as reference
+from ...functional import inplace
 from . import buffers
 
 _ndarray = np.ndarray
@@ -48,6 +50,21 @@ def _numpy_tensor(x):
 
 
 backend.register_kernel("relu", _numpy_tensor)(ReLU.apply)
+
+
+class ReLUInPlace(inplace.ReLUInPlace):
+    """``relu_``: the reference's in-place ReLU with the kernel's ``max(0, x)`` (an array of
+    zeros as the operand) and backward."""
+
+    def forward(self, a):
+        _max0(a, a)
+        self.out = a
+        return a
+
+    backward = ReLU.backward
+
+
+backend.register_kernel("relu_", _numpy_tensor)(ReLUInPlace.apply)
 
 
 def _cached_out(a, b):

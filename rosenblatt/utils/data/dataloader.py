@@ -1,20 +1,26 @@
 """``DataLoader``: batches of a dataset, optionally shuffled by the seeded generator.
 
-Everything runs in the main process (``num_workers`` is accepted for
-compatibility and ignored).  When the dataset offers ``get_batch(indices)``
+With ``num_workers=0`` (the default) everything runs in the main process; with
+``num_workers > 0`` worker processes load the batches (``_workers.py``: ordered, seeded,
+shut down at the end, on early exit and on error).  When the dataset offers ``get_batch(indices)``
 (``TensorDataset``, a ``Subset`` of one, MNIST...) and no ``collate_fn`` is
 given, a batch is loaded with one fancy index per array: no per-sample Python.
 """
+import itertools
 import numbers
 
 import numpy as np
 
 from ... import backend
+from ...random import default_generator
 from ..._checks import check_generator, check_non_negative_int, check_positive_int
 from ...autograd.tensor import Tensor
+from . import _workers
 from .sampler import POSITIVE_INT, BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate"]
+
+_END = object()
 
 
 def _wrap(a):
@@ -71,11 +77,16 @@ class DataLoader:
     replaces the order; ``batch_sampler`` (an iterable of index lists) replaces batching.
     As in PyTorch, ``loader.sampler`` is a ``SequentialSampler`` or ``RandomSampler`` when
     none is given, and ``loader.batch_sampler`` a ``BatchSampler`` when batching.
+    ``num_workers > 0`` loads batches in that many processes (``worker_init_fn(worker_id)``
+    runs in each; ``timeout`` seconds bounds the wait for one batch; ``prefetch_factor``
+    batches per worker are loaded ahead); workers are started anew every epoch
+    (``persistent_workers`` is accepted and has no effect).  ``pin_memory`` has no effect.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
-                 worker_init_fn=None, generator=None, **kwargs):
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, **kwargs):
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__, got "
                             f"{type(dataset).__name__}")
@@ -84,6 +95,13 @@ class DataLoader:
         check_non_negative_int(num_workers, "num_workers",
                                message="num_workers option should be non-negative")
         check_generator(generator)
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+            raise ValueError("prefetch_factor and persistent_workers need num_workers > 0 (as in "
+                             "PyTorch); got num_workers=0")
+        if prefetch_factor is not None:
+            check_positive_int(prefetch_factor, "prefetch_factor")
+        if not isinstance(timeout, (int, float)) or timeout < 0:
+            raise ValueError(f"timeout option should be non-negative, got {timeout!r}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
@@ -108,6 +126,10 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.generator = generator
         self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.prefetch_factor = 2 if prefetch_factor is None else prefetch_factor
+        self.persistent_workers = bool(persistent_workers)
 
     def _order(self):
         """This epoch's indices as an int64 array, or None for 0 .. len(dataset) - 1."""
@@ -119,26 +141,44 @@ class DataLoader:
         return np.fromiter((int(i) for i in s), dtype=np.int64)
 
     def __iter__(self):
+        if self.num_workers == 0:
+            return (self._run(task) for task in self._tasks())
+        # The epoch's order is drawn first (so it is the same as with num_workers=0), then the
+        # workers' base seed: one draw from the loader's generator, as PyTorch's base_seed.
+        tasks = self._tasks()
+        first = next(tasks, _END)
+        gen = self.generator if self.generator is not None else default_generator()
+        base_seed = int(gen.integers(0, 2 ** 62))
+        if first is _END:
+            return iter(())
+        return _workers.iterate(self, itertools.chain((first,), tasks), base_seed)
+
+    def _tasks(self):
+        """This epoch's work, one item per yield: a sample index (int, unbatched), a slice or
+        an index array (a batch)."""
         if not self._own_batches:
             for idx in self.batch_sampler:
-                yield self._fetch(np.asarray(list(idx), dtype=np.int64))
+                yield np.asarray(list(idx), dtype=np.int64)
             return
         n = len(self.dataset)
         order = self._order()
         if self.batch_size is None:
             for i in (range(n) if order is None else order):
-                s = self.dataset[int(i)]
-                yield s if self.collate_fn is None else self.collate_fn(s)
+                yield int(i)
             return
         bs = self.batch_size
         total = n if order is None else len(order)
         stop = total - total % bs if self.drop_last else total
         for start in range(0, stop, bs):
             end = min(start + bs, total)
-            if order is None:
-                yield self._fetch(slice(start, end))
-            else:
-                yield self._fetch(order[start:end])
+            yield slice(start, end) if order is None else order[start:end]
+
+    def _run(self, task):
+        """The sample or batch for one item of :meth:`_tasks`."""
+        if task.__class__ is int:
+            s = self.dataset[task]
+            return s if self.collate_fn is None else self.collate_fn(s)
+        return self._fetch(task)
 
     def _fetch(self, idx):
         get_batch = None

@@ -61,6 +61,33 @@ def test_relu_kernel_keeps_integer_dtypes():
     check_kernel("relu", rb.relu, np.array([[-3, 0, 2], [5, -1, 7]], np.int32))
 
 
+# --- relu_ (ReLU(inplace=True)): written into the input's own memory ----------------------
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (128, 6, 28, 28)], ids=str)
+def test_in_place_relu_kernel_matches_the_reference(shape):
+    x = _with_signed_zeros_and_nans(_x(*shape)) if len(shape) > 1 else _x(*shape)
+    check_kernel("relu_", lambda t: rb.relu(t * 1, inplace=True), x)
+
+
+def test_in_place_relu_kernel_on_a_strided_view():
+    def fn(t):
+        h = t * 1
+        rb.relu(h[:, ::2], inplace=True)          # a view: its base is rebased too
+        return h
+    check_kernel("relu_", fn, _x(64, 40, 9))
+
+
+@pytest.mark.parametrize("mode", ["fast", "reference"])
+def test_in_place_relu_writes_no_new_array(mode):
+    with backend.use_kernels(mode):
+        x = rb.tensor(_x(4, 6), requires_grad=True)
+        h = x * 2
+        memory = h.data
+        out = rb.nn.ReLU(inplace=True)(h)
+        assert out is h and h.data is memory and h._version == 1
+        assert h.grad_fn.name() == "ReLUBackward" and h.grad_fn.out is memory
+        np.testing.assert_array_equal(memory, np.maximum(0, 2 * x.data))
+
+
 # --- binary arithmetic: outputs from the cache ------------------------------------------
 @pytest.mark.parametrize("other", [2.5, np.ones(32, np.float32), np.ones((48, 1), np.float32),
                                    np.ones(BIG, np.float32)],

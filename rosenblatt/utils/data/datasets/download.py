@@ -5,24 +5,41 @@ tries each URL in turn, streams to a temporary file next to the target,
 verifies the digest and atomically renames the file into place.  A file that
 is already there with the right digest is returned without touching the
 network.  A digest mismatch raises :class:`ChecksumError` naming the file and
-both digests, and leaves nothing behind.
+both digests, and leaves nothing behind; when no mirror answers,
+:class:`DownloadError`.  Files get the user's umask (as ``open(path, "wb")``).
 
 The cache is ``$ROSENBLATT_CACHE`` if set, else ``~/.cache/rosenblatt``.
 """
 import hashlib
 import os
 import pathlib
-import tempfile
+import secrets
 import urllib.error
 import urllib.request
 
-__all__ = ["download", "cache_dir", "ChecksumError", "file_digest"]
+__all__ = ["download", "cache_dir", "ChecksumError", "DownloadError", "file_digest"]
 
 _CHUNK = 1 << 20
 
 
 class ChecksumError(RuntimeError):
     """A downloaded (or cached) file does not have the expected digest."""
+
+
+class DownloadError(RuntimeError):
+    """No URL could deliver the file (offline, mirrors down)."""
+
+
+def _temp_file(root, filename):
+    """``(fd, path)`` of a new file next to the target, created with mode 0o666 so that the
+    user's umask applies (``tempfile.mkstemp`` would force 0o600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(root, f".{filename}.{secrets.token_hex(4)}.part")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def cache_dir(name=None, create=True):
@@ -81,7 +98,7 @@ def download(urls, filename, sha256=None, root=None, progress=False, md5=None, t
     errors = []
     checksum_errors = []
     for url in urls:
-        fd, tmp = tempfile.mkstemp(prefix="." + filename + ".", suffix=".part", dir=root)
+        fd, tmp = _temp_file(root, filename)
         try:
             h = hashlib.new(algo) if algo else None
             with os.fdopen(fd, "wb") as out:
@@ -122,5 +139,5 @@ def download(urls, filename, sha256=None, root=None, progress=False, md5=None, t
         raise ChecksumError("checksum mismatch, the download is corrupted (nothing was saved): "
                             + "; ".join(checksum_errors)
                             + ("; other mirrors failed: " + "; ".join(errors) if errors else ""))
-    raise RuntimeError(f"could not download {filename} from any of {len(urls)} URL(s): "
+    raise DownloadError(f"could not download {filename} from any of {len(urls)} URL(s): "
                        + "; ".join(errors))

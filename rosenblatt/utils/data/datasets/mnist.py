@@ -32,7 +32,7 @@ from ....autograd.tensor import Tensor
 from ..dataset import Dataset
 from .download import cache_dir, download
 
-__all__ = ["MNIST", "FashionMNIST", "read_idx", "IDXError"]
+__all__ = ["MNIST", "FashionMNIST", "read_idx", "IDXError", "DatasetNotFoundError"]
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -40,6 +40,19 @@ _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dt
 
 class IDXError(ValueError):
     """A file is not a well-formed IDX file."""
+
+
+class DatasetNotFoundError(RuntimeError):
+    """The dataset's files are in none of the places searched (and ``download`` was False).
+
+    ``dataset`` is the class name, ``files`` the two file stems, ``searched`` the folders.
+    """
+
+    def __init__(self, dataset, files, searched):
+        self.dataset, self.files, self.searched = dataset, list(files), list(searched)
+        super().__init__(f"{dataset} files ({files[0]}[.gz], {files[1]}[.gz]) not found in: "
+                         f"{', '.join(str(d) for d in searched)}. Pass download=True to fetch "
+                         f"them, or root= a folder that holds them.")
 
 
 def read_idx(path):
@@ -142,9 +155,7 @@ class MNIST(Dataset):
             if len(found) == 2:
                 return found
         if not allow_download:
-            raise RuntimeError(f"{type(self).__name__} files ({stems[0]}[.gz], {stems[1]}[.gz]) not "
-                               f"found in: {', '.join(str(d) for d in searched)}. Pass download=True "
-                               f"to fetch them, or root= a folder that holds them.")
+            raise DatasetNotFoundError(type(self).__name__, stems, searched)
         dest = self.root if self.root is not None else cache_dir(self.name)
         paths = []
         for stem in stems:

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from . import _optional
+from .. import _optional
 
 __all__ = ["plot_filters", "plot_feature_maps", "save_figure"]
 
