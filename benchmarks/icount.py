@@ -9,12 +9,17 @@ can be compared to well under 1% where wall-clock A/Bs (benchmarks/ab.py) swing 
 shared VM.  Instructions are not seconds (memory stalls and threads are not counted); use this
 to tell whether a change added work, and ab.py for time.  Each TREE is a checkout whose
 ``rosenblatt`` package is imported (e.g. ``git worktree add /tmp/base REV``).
+String hashing is randomised per process, and the dict probes it decides move a step's count
+by up to 2% (the same tree counted 11.53 M and 11.79 M with two hash seeds), so each count
+pins ``PYTHONHASHSEED`` (both runs of a difference share it) and the result is the mean
+over ``--seeds`` (default 0,1,2,3), printed with its range; ``-j`` runs counts in parallel.
 Steps: ``ops`` 100 x (mul, add, tanh, sum) forward + backward on an (8,) tensor; ``fwd`` the
 same forward under no_grad; ``mlp`` an MLP 784-256-256-10 SGD step; ``gru``/``lstm``/``rnn`` a
 char-LM step (batch 32 x 64, hidden 256, Adam); ``lenet_sigmoid``/``lenet_modern``/``alexnet``
 a CNN SGD step.  GRU and CNN steps take minutes under valgrind.
 """
 import argparse
+import concurrent.futures
 import os
 import re
 import subprocess
@@ -90,9 +95,10 @@ def _child(tree, what, n):
         step()
 
 
-def count(tree, what, n):
+def count(tree, what, n, seed=0):
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONHASHSEED=str(seed),
+               ROSENBLATT_ADAPTIVE_THREADS="0")     # no /proc/stat reads on a wall-clock timer
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
            __file__, "--child", tree, what, str(n)]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stderr
@@ -105,11 +111,20 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("trees", nargs="+")
     ap.add_argument("--what", default="ops,fwd,mlp")
+    ap.add_argument("--seeds", default="0,1,2,3", help="PYTHONHASHSEED values to average over")
+    ap.add_argument("-j", "--jobs", type=int, default=1, help="valgrind runs at a time")
     args = ap.parse_args(argv)
-    for what in args.what.split(","):
-        for tree in args.trees:
-            per_step = (count(tree, what, 5) - count(tree, what, 1)) // 4
-            print(f"{what:14s} {tree}: {per_step:,} instructions per step", flush=True)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        runs = {(what, tree, n, s): pool.submit(count, tree, what, n, s) for what in
+                args.what.split(",") for tree in args.trees for n in (1, 5) for s in seeds}
+        for what in args.what.split(","):
+            for tree in args.trees:
+                steps = [(runs[what, tree, 5, s].result() - runs[what, tree, 1, s].result()) // 4
+                         for s in seeds]
+                mean = sum(steps) // len(steps)
+                print(f"{what:14s} {tree}: {mean:,} instructions per step (mean of {len(seeds)} "
+                      f"hash seeds; {min(steps):,}..{max(steps):,})", flush=True)
 
 
 if __name__ == "__main__":

@@ -162,7 +162,7 @@ def _rebuild(node, arrays):
         if kind == "parameter":
             from .nn.module import Parameter
             return Parameter(arr, requires_grad=node.get("requires_grad", True))
-        return Tensor(arr, requires_grad=node.get("requires_grad", False))
+        return Tensor._make(arr, None, 0).requires_grad_(node.get("requires_grad", False))
     if kind in ("dict", "ordereddict"):
         out = OrderedDict() if kind == "ordereddict" else {}
         for k, v in node["items"]:
@@ -401,7 +401,7 @@ def _load_safetensors(f, with_metadata):
         arrays = st.load_file(path)
     except Exception as err:                       # safetensors_rust.SafetensorError
         raise BadCheckpointError(f"rb.load: {path!r} is not a valid safetensors file: {err}") from err
-    out = {k: Tensor(np.array(arrays[k])) for k in header}   # header order; own writable copies
+    out = {k: Tensor._make(np.array(arrays[k]), None, 0) for k in header}   # header order; own copies
     return (out, dict(metadata)) if with_metadata else out
 
 
@@ -434,9 +434,9 @@ def load(f, map_location=None, weights_only=True, with_metadata=False):
         _identify(f)
     arrays = _read_npz(f)
     if not isinstance(arrays, dict):                   # a single .npy array
-        return Tensor(arrays) if arrays.dtype.kind in "biuf" else arrays
+        return Tensor._make(arrays, None, 0) if arrays.dtype.kind in "biuf" else arrays
     if MANIFEST not in arrays:
-        return {k: Tensor(v) if v.dtype.kind in "biuf" else v for k, v in arrays.items()}
+        return {k: Tensor._make(v, None, 0) if v.dtype.kind in "biuf" else v for k, v in arrays.items()}
     try:
         manifest = json.loads(str(arrays.pop(MANIFEST)))
     except json.JSONDecodeError as err:

@@ -236,8 +236,8 @@ def _unpack(batch):
         raise TypeError(f"a loader must yield (inputs, targets) pairs, got "
                         f"{type(batch).__name__}{'' if not isinstance(batch, (tuple, list)) else ' of length ' + str(len(batch))}")
     x, y = batch
-    return (x if isinstance(x, Tensor) else Tensor(np.asarray(x)),
-            y if isinstance(y, Tensor) else Tensor(np.asarray(y)))
+    return (x if isinstance(x, Tensor) else Tensor._make(np.asarray(x), None, 0),
+            y if isinstance(y, Tensor) else Tensor._make(np.asarray(y), None, 0))
 
 
 def _per_sample_losses(loss_fn, output, target):

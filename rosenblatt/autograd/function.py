@@ -90,17 +90,22 @@ class Function:
     def apply(cls, *args, **kwargs):
         Tensor = cls._Tensor
         node = _new(cls)
-        requires = False
-        if _enabled[0]:
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    requires = True
-                    break
+        # One pass over the inputs: their arrays for forward, and which require grad.  A loop,
+        # not comprehensions: CPython 3.11 builds a function object for every comprehension.
+        arrays, needs = [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+            else:
+                arrays.append(a)
+                needs.append(False)
+        requires = _enabled[0] and True in needs
         if requires:
-            node.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+            node.needs_input_grad = tuple(needs)
         else:
             node.needs_input_grad = _NO_GRAD[len(args)] if len(args) < 8 else (False,) * len(args)
-        out = node.forward(*[a.data if isinstance(a, Tensor) else a for a in args], **kwargs)
+        out = node.forward(*arrays, **kwargs)
         make = Tensor._make
         if not requires:
             if out.__class__ is tuple:

@@ -8,6 +8,7 @@ import numbers
 from .. import backend
 from .. import devices as _device
 from . import engine, grad_mode
+from . import strides as _strides
 from .function import Function
 from .versions import clock as _clock
 
@@ -19,10 +20,12 @@ _asarray = backend.xp.asarray
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it.
 
-    ``Tensor(data, requires_grad=False, dtype=None)``; prefer :func:`rosenblatt.tensor`.
-    PyTorch's legacy forms work too: ``Tensor(2, 3)`` is an uninitialised float32 2x3
-    tensor, ``Tensor()`` an empty one, ``Tensor([1, 2])`` float32 (lists and numbers take
-    the default float dtype).  Unlike ``torch.Tensor``, a NumPy array keeps its dtype.
+    PyTorch's legacy constructor, with its rules: ``Tensor(2, 3)`` is an uninitialised
+    float32 2x3 tensor, ``Tensor()`` an empty one, ``Tensor([1, 2])`` and ``Tensor(ndarray)``
+    are float32 whatever the data's dtype (an array that is float32 already is shared, not
+    copied), ``Tensor(other_tensor)`` shares ``other_tensor``'s data and dtype, a lone number
+    is an error.  Prefer :func:`rosenblatt.tensor`, which infers the dtype.  Beyond
+    PyTorch: ``requires_grad=`` and ``dtype=`` (instead of float32).
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_idx", "_hooks",
@@ -181,10 +184,21 @@ class Tensor:
         """Raises: there is no GPU backend (``rb.cuda.is_available()`` is False)."""
         _device.check(device if device is not None else "cuda", "Tensor.cuda")
 
+    def stride(self, dim=None):
+        """The strides PyTorch would report (elements per step along each dim): set by view
+        ops; other ops' outputs are contiguous, whatever memory order a kernel chose
+        (:mod:`rosenblatt.autograd.strides`)."""
+        s = _strides.of(self.data)
+        if dim is None:
+            return s
+        if not s:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return s[_check_dim(dim, self.ndim, "dim")]
+
     def is_contiguous(self, memory_format=None):
-        """False for permuted and expanded views (and views of them), as in PyTorch; the
-        memory orders that fast kernels choose for their outputs count as contiguous."""
-        return F.shape.is_torch_contiguous(self.data)
+        """Whether :meth:`stride` is row-major (ignoring size-1 dims), as in PyTorch."""
+        s = _strides.recorded(self.data)
+        return s is None or _strides.is_contiguous(self.data.shape, s)
 
     # new_*: same dtype as this tensor unless ``dtype`` is given, as in PyTorch.
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
@@ -287,7 +301,8 @@ class Tensor:
             if g.shape != self.data.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(g.shape)} but the tensor "
                                    f"has shape {tuple(self.data.shape)}; they must match")
-        engine.run_backward([self], [g], retain_graph=bool(retain_graph))
+        # Positional: CPython 3.11 specialises (inlines) calls without keyword arguments.
+        engine.run_backward([self], [g], retain_graph)
 
     def _accumulate_grad(self, g):
         if g.dtype != self.data.dtype:
@@ -419,24 +434,51 @@ def _raw(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def _is_size(a):
+    # torch reads a 0-d integer array as a size too (it has __index__)
+    if isinstance(a, _array_type):
+        return a.ndim == 0 and a.dtype.kind in "iu"
+    return isinstance(a, numbers.Integral) and not isinstance(a, bool)
+
+
 def _legacy_data(args, dtype):
     """The array for ``Tensor(*args)``: sizes, nothing, or one piece of data (torch's rules)."""
-    if not args:
-        return backend.xp.empty((0,), dtype or backend.DEFAULT_FLOAT)
-    if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args) \
-            and not any(isinstance(a, _array_type) for a in args):
-        if any(a < 0 for a in args):
-            raise RuntimeError(f"Tensor(*sizes): sizes must be non-negative, got {args}")
-        return backend.xp.empty(tuple(int(a) for a in args), dtype or backend.DEFAULT_FLOAT)
+    xp = backend.xp
+    given, dtype = dtype, xp.dtype(dtype or backend.DEFAULT_FLOAT)
+    if all(_is_size(a) for a in args):                        # also Tensor(): shape (0,)
+        size = tuple(int(a) for a in args) if args else (0,)
+        if any(s < 0 for s in size):
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: "
+                               f"{list(size)} (Tensor(*sizes): sizes must be non-negative)")
+        return xp.empty(size, dtype)
     if len(args) != 1:
         raise TypeError(f"Tensor(): expected sizes (ints) or one piece of data, got {len(args)} "
                         f"arguments of types {[type(a).__name__ for a in args]}")
     data = args[0]
-    if isinstance(data, Tensor):
-        data = data.data
-    elif dtype is None and not backend.is_array(data):
-        dtype = backend.DEFAULT_FLOAT          # Tensor([1, 2]) is float32, as in torch
+    if isinstance(data, Tensor):                              # an alias, as in torch
+        return data.data if given is None or data.dtype == dtype else data.data.astype(dtype)
+    if isinstance(data, _array_type):
+        return _from_array(data, dtype)
+    if isinstance(data, str):
+        raise TypeError(f"new(): invalid data type 'str' (Tensor() takes sizes or a sequence "
+                        f"of numbers)")
+    if data is None or isinstance(data, (numbers.Number, xp.generic)):
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__}); for a "
+                        f"0-d tensor use rosenblatt.tensor({data!r})")
     return backend.as_array(data, dtype)
+
+
+def _from_array(a, dtype):
+    """``Tensor(ndarray)``: float32 (or ``dtype``), sharing ``a`` when it has that dtype,
+    with ``a``'s memory order as its strides, as ``torch.Tensor`` does."""
+    if a.dtype != dtype:
+        a = a.astype(dtype)                                   # keeps the memory order
+    if not a.flags.c_contiguous and a.size:
+        if min(a.strides) <= 0 or any(s % a.itemsize for s in a.strides):
+            return backend.xp.ascontiguousarray(a)            # (torch refuses negative strides)
+        a = a.view()                                          # own record, a's may differ
+        _strides.record(a, tuple(s // a.itemsize for s in a.strides))
+    return a
 
 
 def _check_dim(dim, ndim, name="dim"):

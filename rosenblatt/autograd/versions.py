@@ -103,11 +103,11 @@ def _saved_arrays(node):
                     yield w
 
 
-def check_saved(node):
-    """Raise PyTorch's error if an array ``node`` saved was written in place after ``node``
-    was made."""
+def check_saved(node, arrays=None):
+    """Raise PyTorch's error if an array ``node`` saved (or one of ``arrays``) was written in
+    place after ``node`` was made."""
     since = node._epoch
-    for a in _saved_arrays(node):
+    for a in _saved_arrays(node) if arrays is None else arrays:
         st = _storages.get(id(owner(a)))
         if st is not None and st.times and st.times[-1] > since:
             raise RuntimeError(_modified_message(a, node, st, since))

@@ -2,6 +2,7 @@
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ._higher_order import LinearInInput
 from .pooling import _adaptive_size, _prepare
 
 __all__ = ["adaptive_max_pool2d"]
@@ -24,7 +25,7 @@ def _argmax_windows(x, out_size):
     return idx
 
 
-class TakeWinners(Function):
+class TakeWinners(LinearInInput, Function):
     """``out[n, c, i, j] = x[n, c].flat[idx[n, c, i, j]]``; the gradient is added back at the
     winners (windows may overlap, so one pixel can win several)."""
 
@@ -42,6 +43,9 @@ class TakeWinners(Function):
         rows = (xp.arange(N)[:, None, None], xp.arange(C)[None, :, None], idx)
         xp.add.at(grad, rows, gf)                               # repeated winners add up
         return grad.reshape(self.shape)
+
+    def jvp(self, w):                    # create_graph=True: w read at the same winners
+        return TakeWinners().forward(w, self.idx)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):

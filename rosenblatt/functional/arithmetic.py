@@ -310,9 +310,9 @@ def rpow(input, other):
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch rules: 1-D, 2-D and batched (broadcast batch dims)."""
     if not isinstance(input, Tensor):
-        input = Tensor(input)
+        input = Tensor(input, dtype=getattr(input, "dtype", None))     # an array keeps its dtype
     if not isinstance(other, Tensor):
-        other = Tensor(other)
+        other = Tensor(other, dtype=getattr(other, "dtype", None))
     if input.dtype != other.dtype:              # PyTorch raises; NumPy would silently promote
         raise RuntimeError(f"matmul(): expected m1 and m2 to have the same dtype, but got: "
                            f"{input.dtype} != {other.dtype}")

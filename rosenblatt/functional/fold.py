@@ -7,6 +7,7 @@ they are the two halves of a convolution (``conv.py`` uses the same ``_im2col``/
 """
 from .. import backend
 from ..autograd.function import Function
+from ._higher_order import LinearInInput  # each is the other's gradient, to any order
 from .conv import _check_tensor, _col2im, _im2col, _ntuple
 
 __all__ = ["unfold", "fold", "conv_transpose2d"]
@@ -17,7 +18,7 @@ def _blocks(size, k, d, p, s):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-class Unfold(Function):
+class Unfold(LinearInInput, Function):
     """``cols[n, (c, i, j), (r, q)] = xpad[n, c, r*sh + i*dh, q*sw + j*dw]``; backward: col2im."""
 
     def forward(self, x, kernel, dilation, padding, stride):
@@ -33,8 +34,12 @@ class Unfold(Function):
         dxpad = _col2im(g, shape, kh, kw, OH, OW, stride, dilation)
         return dxpad[:, :, ph:shape[2] - ph, pw:shape[3] - pw]
 
+    def jvp(self, w):                    # create_graph=True: unfold is linear, J w = unfold(w)
+        shape, kernel, dilation, padding, stride, OH, OW = self.geometry
+        return Unfold().forward(w, kernel, dilation, padding, stride)
 
-class Fold(Function):
+
+class Fold(LinearInInput, Function):
     """Sum columns ``(N, C*kh*kw, OH*OW)`` back into an image of ``full`` (padded) size, then crop
     ``padding``; backward: unfold the gradient (only the ``OH x OW`` block positions)."""
 
@@ -53,6 +58,9 @@ class Fold(Function):
         gpad = gpad[:, :, :(OH - 1) * sh + dh * (kh - 1) + 1, :(OW - 1) * sw + dw * (kw - 1) + 1]
         cols, _, _ = _im2col(gpad, kh, kw, (sh, sw), (dh, dw), 1)
         return cols.reshape(g.shape[0], -1, OH * OW)
+
+    def jvp(self, w):                    # create_graph=True: fold is linear, J w = fold(w)
+        return Fold().forward(w, *self.geometry)
 
 
 def _args(kernel_size, dilation, padding, stride, fname):

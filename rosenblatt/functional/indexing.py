@@ -19,8 +19,10 @@ import numbers
 
 from .. import backend
 from ..autograd import grad_mode, versions
+from ..autograd import strides as _strides
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _check_dim
+from ._higher_order import LinearInInput  # gather/index_select: double backward
 from .arithmetic import unbroadcast
 
 __all__ = ["index", "index_put_", "index_put", "gather", "index_select", "masked_fill",
@@ -222,7 +224,9 @@ def index(input, key):
     key, advanced = _normalize_key(key)
     if advanced:
         return AdvancedIndex.apply(input, key=key)
-    return BasicIndex.apply(input, key=key)
+    out = BasicIndex.apply(input, key=key)          # a view: its strides as PyTorch's
+    _strides.record_index(input.data, out.data, key)
+    return out
 
 
 # --- x[key] = value ---------------------------------------------------------------------------
@@ -356,7 +360,7 @@ def _int_index(index, fname, allow_int32=True):
     return index
 
 
-class Gather(Function):
+class Gather(LinearInInput, Function):
     def forward(self, a, index, dim):
         xp = backend.get_array_module(a)
         n = a.shape[dim]
@@ -391,6 +395,9 @@ class Gather(Function):
         ga[self.sub_key] = gs
         return ga
 
+    def jvp(self, w):                    # create_graph=True: the same picks, from w
+        return backend.get_array_module(w).take_along_axis(w[self.sub_key], self.index, axis=self.dim)
+
 
 def gather(input, dim, index, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` (dim=0): pick along ``dim`` at ``index``."""
@@ -415,13 +422,16 @@ def take_along_dim(input, indices, dim):
     return gather(input, dim, indices)
 
 
-class IndexSelect(Function):
+class IndexSelect(LinearInInput, Function):
     def forward(self, a, idx, dim):
         self.in_shape, self.idx, self.dim = a.shape, idx, dim
         return backend.get_array_module(a).take(a, idx, axis=dim)
 
     def backward(self, g):
         return _scatter_add_axis(g, self.idx, self.in_shape, self.dim)
+
+    def jvp(self, w):                    # create_graph=True: the same entries, from w
+        return backend.get_array_module(w).take(w, self.idx, axis=self.dim)
 
 
 def index_select(input, dim, index):

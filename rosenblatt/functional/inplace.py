@@ -214,7 +214,8 @@ class ViewOf(Function):
 def _view_grad(view, shape, g):
     """``g`` (shaped like ``view(a)``) scattered back to ``a``'s shape, differentiably."""
     from ..autograd.gradcheck import grad
-    z = Tensor(backend.get_array_module(g.data).zeros(shape, g.dtype), requires_grad=True)
+    zeros = backend.get_array_module(g.data).zeros(shape, g.dtype)
+    z = Tensor(zeros, dtype=g.dtype, requires_grad=True)
     return grad(view(z), z, g, create_graph=True)[0]
 
 

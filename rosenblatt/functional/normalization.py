@@ -9,6 +9,7 @@ import numbers
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ._higher_order import Recomputed  # double backward of local_response_norm, normalize
 
 __all__ = ["batch_norm", "layer_norm", "local_response_norm", "group_norm", "normalize"]
 
@@ -284,7 +285,7 @@ def _window_sum(a, lo, hi):
     return out
 
 
-class LocalResponseNorm(Function):
+class LocalResponseNorm(Recomputed, Function):
     def forward(self, x, size, alpha, beta, k):
         lo, hi = size // 2, (size - 1) // 2
         den = k + (alpha / size) * _window_sum(x * x, lo, hi)
@@ -301,6 +302,20 @@ class LocalResponseNorm(Function):
         back = _window_sum(t, hi, lo)
         gx = g * scale - (2.0 * alpha * beta / size) * x * back
         return gx.astype(x.dtype, copy=False), None, None, None, None
+
+    def composition(self, x, size, alpha, beta, k):
+        """The forward on Tensors (create_graph=True): the channel window sum as ``size``
+        shifted slices of the zero-padded squares."""
+        from .shape import cat
+        lo, hi = size // 2, (size - 1) // 2
+        sq = x * x
+        C = x.shape[1]
+        pad = [sq[:, :1] * 0] * lo + [sq] + [sq[:, :1] * 0] * hi      # zeros, one channel each
+        z = cat(pad, 1)
+        window = z[:, 0:C]
+        for s in range(1, size):
+            window = window + z[:, s:s + C]
+        return x * (k + (alpha / size) * window) ** -beta
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
@@ -320,7 +335,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
 
 # -- normalize ---------------------------------------------------------------------------------
-class Normalize(Function):
+class Normalize(Recomputed, Function):
     def forward(self, x, p, dim, eps):
         xp = backend.get_array_module(x)
         norm = (xp.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
@@ -339,6 +354,13 @@ class Normalize(Function):
         clamped = norm < denom
         corr = xp.where(clamped, 0, (g * x).sum(axis=dim, keepdims=True) / (denom * denom))
         return (gx - corr * dn).astype(x.dtype, copy=False), None, None, None
+
+    def composition(self, x, p, dim, eps):
+        """``x / max(||x||_p, eps)`` on Tensors (create_graph=True)."""
+        from .elementwise import clamp
+        from .reduction import norm
+        n = norm(x, p, dim, keepdim=True) if p >= 1 else (x.abs() ** p).sum(dim, keepdim=True) ** (1 / p)
+        return x / clamp(n, min=eps)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):

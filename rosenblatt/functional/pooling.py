@@ -19,6 +19,7 @@ import numbers
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ._higher_order import LinearInInput  # double backward: the gradient as a linear op
 from .conv import _ntuple  # argument parsing shared with conv
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
@@ -83,7 +84,7 @@ class _Pool2d(Function):
                 slice(j * dw, j * dw + (OW - 1) * sw + 1, sw))
 
 
-class MaxPool2d(_Pool2d):
+class MaxPool2d(LinearInInput, _Pool2d):
     """Max pooling of x (N, C, H, W) -> (N, C, OH, OW), padding with -inf.
 
     ``out[n, c, oh, ow] = max_{i,j} xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]``.  Each window's
@@ -124,6 +125,13 @@ class MaxPool2d(_Pool2d):
                 gpad[self._tap(i, j)] += gwin[..., i, j]
         return (self._grad_out(gpad),) + (None,) * 6
 
+    def jvp(self, w):
+        """The forward's linear part at x (create_graph=True): ``w`` read at x's winners."""
+        N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, OH, OW, need = self.geo
+        xp = backend.get_array_module(w)
+        win = self._windows(self._grad_in(w), 0).reshape(N, C, OH, OW, kh * kw)
+        return self._finish(xp.take_along_axis(win, self.arg[..., None], axis=-1)[..., 0])
+
 
 def _avg_divisor(xp, n, k, s, p, o, include_pad):
     """Per-output-position window sizes along one axis (PyTorch's counting rules): windows
@@ -136,7 +144,7 @@ def _avg_divisor(xp, n, k, s, p, o, include_pad):
     return size
 
 
-class AvgPool2d(_Pool2d):
+class AvgPool2d(LinearInInput, _Pool2d):
     """Average pooling of x (N, C, H, W) -> (N, C, OH, OW), padding with 0.
 
     ``out[n, c, oh, ow] = sum_{i,j} xpad[n, c, oh*sh + i, ow*sw + j] / div[oh, ow]`` with
@@ -178,7 +186,7 @@ def _adaptive_matrix(xp, n, o, dtype):
     return m / (end - start)[:, None].astype(dtype)
 
 
-class AdaptiveAvgPool2d(Function):
+class AdaptiveAvgPool2d(LinearInInput, Function):
     """Adaptive average pooling of x (N, C, H, W) -> (N, C, OH, OW): ``A_h @ x @ A_w.T``;
     backward ``A_h.T @ g @ A_w`` (an axis already of the output size is left alone)."""
 

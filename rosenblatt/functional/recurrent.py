@@ -20,6 +20,7 @@ fused, feature-major buffers (``kernels/cpu/recurrent.py``); the cells of
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ._higher_order import Recomputed
 
 __all__ = ["rnn_tanh_layer", "rnn_relu_layer", "gru_layer", "lstm_layer"]
 
@@ -52,7 +53,7 @@ def _input_grads(dgx, x, w_ih, need_x, need_w, need_b):
     return dx, dw, db
 
 
-class RNNLayer(Function):
+class RNNLayer(Recomputed, Function):
     """Elman layer ``h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)``, act tanh or relu.
 
     x (T, B, I), h0 (B, H), w_ih (H, I), w_hh (H, H), biases (H,) or None.
@@ -88,6 +89,11 @@ class RNNLayer(Function):
         dx, dw_ih, db = _input_grads(dgx, self.x, self.w_ih, need[0], need[2], need[4] or need[5])
         return dx, dh, dw_ih, dw_hh, db, db, None, None  # b_ih and b_hh: the same gradient
 
+    def composition(self, x, h0, w_ih, w_hh, b_ih, b_hh, reverse, relu):
+        act = (lambda a: a.relu()) if relu else (lambda a: a.tanh())
+        return _unrolled(lambda gx, gh, h: (act(gx + gh),), x, (h0,), w_ih, w_hh, b_ih, b_hh,
+                         reverse)
+
 
 def _gru_step(gx, gh, h):
     """One GRU step from the input's and the state's shares ``gx``, ``gh`` (B, 3H) of the
@@ -101,7 +107,7 @@ def _gru_step(gx, gh, h):
     return (1 - z) * n + z * h, (r, z, n, gh_n)
 
 
-class GRULayer(Function):
+class GRULayer(Recomputed, Function):
     """GRU layer, PyTorch's equations and gate order (r, z, n).
 
     x (T, B, I), h0 (B, H), w_ih (3H, I), w_hh (3H, H), biases (3H,) or None.  Per step,
@@ -145,6 +151,9 @@ class GRULayer(Function):
         dx, dw_ih, db_ih = _input_grads(dgx, self.x, self.w_ih, need[0], need[2], need[4])
         return dx, dh, dw_ih, dw_hh, db_ih, db_hh, None
 
+    def composition(self, x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
+        return _unrolled(_gru_cell, x, (h0,), w_ih, w_hh, b_ih, b_hh, reverse)
+
 
 def _lstm_step(a, c):
     """One LSTM step from its pre-activations ``a`` (B, 4H) and cell state ``c``; returns
@@ -157,7 +166,7 @@ def _lstm_step(a, c):
     return o * tc, c_new, (i, f, g, o, tc)
 
 
-class LSTMLayer(Function):
+class LSTMLayer(Recomputed, Function):
     """LSTM layer, PyTorch's equations and gate order (i, f, g, o).
 
     x (T, B, I), h0, c0 (B, H), w_ih (4H, I), w_hh (4H, H), biases (4H,) or None.  Per step
@@ -197,6 +206,42 @@ class LSTMLayer(Function):
             dh, dc = da @ self.w_hh, dc * f              # on to step t-1
         dx, dw_ih, db = _input_grads(dgx, self.x, self.w_ih, need[0], need[3], need[5] or need[6])
         return dx, dh, dc, dw_ih, dw_hh, db, db, None    # b_ih and b_hh: the same gradient
+
+    def composition(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
+        return _unrolled(_lstm_cell, x, (h0, c0), w_ih, w_hh, b_ih, b_hh, reverse)
+
+
+# -- the layers as compositions of Tensor ops (create_graph=True) ----------------------------
+# Under create_graph the layers' graph_backward (Recomputed) runs these: the same equations
+# step by step on Tensors, so the gradient is itself a graph (Hessian-vector products,
+# gradient penalties through an RNN).  The first-order path never comes here.
+
+def _gru_cell(gx, gh, h):
+    gx_r, gx_z, gx_n = gx.chunk(3, 1)
+    gh_r, gh_z, gh_n = gh.chunk(3, 1)
+    r, z = (gx_r + gh_r).sigmoid(), (gx_z + gh_z).sigmoid()
+    n = (gx_n + r * gh_n).tanh()
+    return ((1 - z) * n + z * h,)
+
+
+def _lstm_cell(gx, gh, h, c):
+    i, f, g, o = (gx + gh).chunk(4, 1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def _unrolled(cell, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+    """Run ``cell(gx_t, gh, *state) -> state`` over time on Tensors; ``state`` = (h,) or (h, c),
+    ``gx_t``, ``gh`` the input's and the state's shares of the gates.
+    Returns ``(output (T, B, H), *final state)``."""
+    from .shape import stack
+    state = tuple(s if isinstance(s, Tensor) else Tensor._make(s, None, 0) for s in state)
+    gx = _affine(x, w_ih, b_ih)
+    outs = [None] * x.shape[0]
+    for t in _steps(x.shape[0], reverse):
+        state = cell(gx[t], _affine(state[0], w_hh, b_hh), *state)
+        outs[t] = state[0]
+    return (stack(outs),) + state
 
 
 # -- public functions ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections import namedtuple
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ._higher_order import LinearInInput, Recomputed, multiply_halves  # double backward
 
 __all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "logsumexp", "prod",
            "cumsum", "argmax", "argmin", "norm", "all", "any"]
@@ -134,10 +135,12 @@ def _out_shape(shape, axes, keepdim):
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
-def sum(input, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
+def sum(input, dim=None, keepdim=False, dtype=None, axis=None, keepdims=None):
     """Sum over ``dim`` (int or tuple; None = all). Integer/bool input sums to int64.
 
     ``axis``/``keepdims`` are NumPy's names for ``dim``/``keepdim`` (torch takes them too).
+    They are not keyword-only because CPython 3.11 does not specialise calls to functions
+    with keyword-only parameters, and ``x.sum()`` is on every step's path.
     """
     _check(input, "sum")
     if axis is not None:
@@ -218,7 +221,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 # --- max / min / amax / amin ----------------------------------------------------------
 
-class _AExtreme(Function):
+class _AExtreme(LinearInInput, Function):
     """amax/amin: the gradient is shared evenly among the tied extremes of each slice."""
     reduce = None                        # the array module's function name: "max" or "min"
 
@@ -237,6 +240,13 @@ class _AExtreme(Function):
         with backend.get_array_module(g).errstate(invalid="ignore", divide="ignore"):
             return mask * (gk / count).astype(g.dtype, copy=False)
 
+    def jvp(self, w):
+        """``J w`` (create_graph=True): the mean of ``w`` over each slice's tied extremes."""
+        ks = _keep_shape(self.a.shape, self.axes)
+        mask = self.a == (self.out if self.keepdim else self.out.reshape(ks))
+        return (w * mask).sum(axis=self.axes, keepdims=self.keepdim) / mask.sum(
+            axis=self.axes, keepdims=self.keepdim)
+
 
 class AMax(_AExtreme):
     reduce = "max"
@@ -246,7 +256,7 @@ class AMin(_AExtreme):
     reduce = "min"
 
 
-class MaxDim(Function):
+class MaxDim(LinearInInput, Function):
     """The values of ``a`` at ``idx`` (keepdim-shaped) along ``axis``; gradient to those places."""
 
     def forward(self, a, idx, axis, keepdim):
@@ -262,6 +272,9 @@ class MaxDim(Function):
             g = xp.expand_dims(g, self.axis)
         xp.put_along_axis(ga, self.idx, g, axis=self.axis)
         return ga
+
+    def jvp(self, w):                    # create_graph=True: w read at the same indices
+        return MaxDim().forward(w, self.idx, self.axis, self.keepdim)
 
 
 def _numel_check(input, fname):
@@ -403,7 +416,7 @@ def logsumexp(input, dim=None, keepdim=False):
     return LogSumExp.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim))
 
 
-class Prod(Function):
+class Prod(Recomputed, Function):
     """Product; the gradient is right with zeros present (one zero: only it gets a gradient)."""
 
     def forward(self, a, axes, keepdim, dtype):
@@ -428,6 +441,15 @@ class Prod(Function):
         gk = g if self.keepdim else g.reshape(_keep_shape(a.shape, axes))
         return (gk * others).astype(self.in_dtype, copy=False)
 
+    def composition(self, a):
+        """The product on Tensors (create_graph=True): halves multiplied pairwise along each
+        axis, log2(n) products, exact with zeros (no division)."""
+        x = a if a.dtype == self.a.dtype else a.to(self.a.dtype)
+        for ax in self.axes:
+            x = multiply_halves(x, ax)
+        kept = tuple(n for i, n in enumerate(x.shape) if i not in self.axes)
+        return x if self.keepdim else x.reshape(kept)
+
 
 def prod(input, dim=None, keepdim=False, dtype=None):
     """Product over ``dim`` (an int, or None for all); integer/bool input gives int64."""
@@ -435,7 +457,7 @@ def prod(input, dim=None, keepdim=False, dtype=None):
     return Prod.apply(input, axes=_axes(dim, input.ndim), keepdim=bool(keepdim), dtype=dtype)
 
 
-class CumSum(Function):
+class CumSum(LinearInInput, Function):
     def forward(self, a, axis, dtype):
         self.in_dtype, self.axis = a.dtype, axis
         a = _as_dtype(a, dtype)
@@ -452,6 +474,10 @@ class CumSum(Function):
         xp = backend.get_array_module(g)
         r = xp.flip(xp.cumsum(xp.flip(g, ax), axis=ax), ax)
         return xp.ascontiguousarray(r).astype(self.in_dtype, copy=False)
+
+    def jvp(self, w):                    # create_graph=True: cumsum is linear, J w = cumsum(w)
+        xp = backend.get_array_module(w)
+        return w.copy() if self.axis is None else xp.cumsum(w, axis=self.axis)
 
 
 def cumsum(input, dim, dtype=None):

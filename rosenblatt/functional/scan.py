@@ -2,12 +2,13 @@
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ._higher_order import Recomputed, scan_multiply
 from .reduction import _single_dim
 
 __all__ = ["cumprod"]
 
 
-class CumProd(Function):
+class CumProd(Recomputed, Function):
     """``y_j = x_0 * x_1 * ... * x_j`` along ``axis``.
 
     ``dL/dx_k = sum_{j>=k} g_j * prod_{i<=j, i!=k} x_i = L_k * S_k`` with ``L_k = x_0 ... x_{k-1}``
@@ -38,6 +39,11 @@ class CumProd(Function):
         for k in range(a.shape[0] - 2, -1, -1):
             s[k] = g[k] + a[k + 1] * s[k + 1]
         return xp.moveaxis(left * s, 0, self.axis).astype(self.in_dtype, copy=False)
+
+    def composition(self, a):
+        """The running product on Tensors (create_graph=True), in log2(n) doubling steps."""
+        x = a if a.dtype == self.a.dtype else a.to(self.a.dtype)
+        return x.clone() if self.axis is None else scan_multiply(x, self.axis)
 
 
 def cumprod(input, dim, dtype=None):

@@ -4,14 +4,15 @@ Most of these only move or copy elements, so the backward is the inverse move:
 reshape back, permute by the inverse permutation, slice (``cat``), concatenate
 (``split``), or sum over the copies (``expand``, ``repeat``).
 Where NumPy can return a view (reshape, permute, expand, split), the forward does,
-as PyTorch does.
+as PyTorch does, and records the strides PyTorch's view would have
+(:mod:`rosenblatt.autograd.strides`), which ``view`` checks.
 """
 import itertools
 import math
 import numbers
-import weakref
 
 from .. import backend
+from ..autograd import strides
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _check_dim
 from .arithmetic import unbroadcast
@@ -90,7 +91,11 @@ def _result_dtype(arrays):
 class Reshape(Function):
     def forward(self, a, shape):
         self.in_shape = a.shape
-        return a.reshape(shape)
+        out = a.reshape(shape)
+        old = strides.recorded(a)
+        if old is not None:          # a strided input: a view's strides, or a copy's (None)
+            strides.record(out, strides.view(a.shape, old, shape))
+        return out
 
     def backward(self, g):
         return g.reshape(self.in_shape)
@@ -103,48 +108,36 @@ def _reshape(input, shape, fname):
     return Reshape.apply(input, shape=shape)
 
 
+def _alias(input):
+    """A view of ``input`` with its shape and strides: what PyTorch returns where a view op
+    has nothing to do (``expand`` to the same shape, one ``split`` piece, ``t()`` of 1-D)."""
+    out = Reshape.apply(input, shape=input.shape)
+    old = strides.recorded(input.data)
+    if old is not None:              # a reshape would recompute the strides of size-1 dims
+        strides.record(out.data, old)
+    return out
+
+
 def reshape(input, *shape):
     """``reshape(input, shape)``; as a method also ``x.reshape(2, 3)``; one size may be -1."""
     _check_tensor(input, "reshape")
     return _reshape(input, _int_tuple(shape, "reshape", "shape"), "reshape")
 
 
-# Arrays laid out as PyTorch would lay them out too: permuted and expanded views (and views
-# of those).  ``view`` applies PyTorch's stride rule to these only: the other non-contiguous
-# arrays come from kernels that choose their own memory order (conv's outputs) where
-# PyTorch's result is contiguous, and ``x.view(x.size(0), -1)`` must work on them.
-_TORCH_STRIDED = weakref.WeakValueDictionary()
-
-
-def _mark_strided(a):
-    if not a.flags.c_contiguous:
-        _TORCH_STRIDED[id(a)] = a
-    return a
-
-
-def is_torch_contiguous(a):
-    """Whether PyTorch would call this array's tensor contiguous (``Tensor.is_contiguous``)."""
-    return a.flags.c_contiguous or _TORCH_STRIDED.get(id(a)) is not a
-
-
 def view(input, *shape):
-    """Like :func:`reshape`, but never copies: a permuted or expanded tensor whose strides
-    cannot give ``shape`` raises, as in PyTorch (use ``reshape`` or ``contiguous()``)."""
+    """Like :func:`reshape`, but never copies: where the strides PyTorch would give this
+    tensor cannot give ``shape`` (a view of a view op's output, e.g. ``x.t().view(-1)``),
+    it raises, as PyTorch does (use ``reshape`` or ``contiguous()``).  The outputs of other
+    ops count as contiguous, whatever memory order a kernel chose for them."""
     _check_tensor(input, "view")
-    shape = _int_tuple(shape, "view", "shape")
     a = input.data
-    if is_torch_contiguous(a):
-        return _reshape(input, shape, "view")
-    shape = _infer_shape(shape, a.size, "view", input.shape)
-    try:
-        backend.get_array_module(a).reshape(a, shape, copy=False)
-    except ValueError:
+    shape = _infer_shape(_int_tuple(shape, "view", "shape"), a.size, "view", input.shape)
+    old = strides.recorded(a)
+    if old is not None and strides.view(a.shape, old, shape) is None:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
-                           ".reshape(...) instead.") from None
-    out = Reshape.apply(input, shape=shape)
-    _mark_strided(out.data)
-    return out
+                           ".reshape(...) instead.")
+    return Reshape.apply(input, shape=shape)
 
 
 def view_as(input, other):
@@ -164,6 +157,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     if s > e:
         raise RuntimeError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
     shp = input.shape
+    if s == e:
+        return _alias(input)
     return reshape(input, shp[:s] + (math.prod(shp[s:e + 1]),) + shp[e + 1:])
 
 
@@ -189,9 +184,11 @@ def squeeze(input, dim=None):
     else:
         dims = _dims(dim, input.ndim, "squeeze", "dim")
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    if new == shp:
-        return reshape(input, shp)
-    return reshape(input, new)
+    out = reshape(input, new)
+    old = strides.recorded(input.data)
+    if old is not None:              # size-1 dims keep their strides (reshape would recompute them)
+        strides.record(out.data, strides.squeeze(shp, old, range(len(shp)) if dim is None else dims))
+    return out
 
 
 def unsqueeze(input, dim):
@@ -203,13 +200,17 @@ def unsqueeze(input, dim):
         raise IndexError(f"Dimension out of range (expected dim to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     d = dim % n
-    return reshape(input, input.shape[:d] + (1,) + input.shape[d:])
+    out = reshape(input, input.shape[:d] + (1,) + input.shape[d:])
+    old = strides.recorded(input.data)
+    if old is not None or 0 in input.shape:
+        strides.record(out.data, strides.unsqueeze(input.shape, strides.of(input.data), d))
+    return out
 
 
 class Permute(Function):
     def forward(self, a, dims):
         self.inv = tuple(sorted(range(len(dims)), key=dims.__getitem__))   # the inverse permutation
-        return _mark_strided(a.transpose(dims))
+        return strides.record(a.transpose(dims), strides.permute(strides.of(a), dims))
 
     def backward(self, g):
         return g.transpose(self.inv)
@@ -265,14 +266,15 @@ def t(input):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got shape "
                            f"{tuple(input.shape)}; use transpose(dim0, dim1) or permute")
     if input.ndim < 2:
-        return reshape(input, input.shape)
+        return _alias(input)
     return Permute.apply(input, dims=(1, 0))
 
 
 class Expand(Function):
     def forward(self, a, shape):
         self.in_shape = a.shape
-        return _mark_strided(backend.get_array_module(a).broadcast_to(a, shape))
+        out = backend.get_array_module(a).broadcast_to(a, shape)
+        return strides.record(out, strides.expand(a.shape, strides.of(a), shape))
 
     def backward(self, g):
         return unbroadcast(g, self.in_shape)
@@ -308,7 +310,7 @@ def expand(input, *sizes):
         out.append(s)
     out = tuple(out)
     if out == shp:
-        return reshape(input, shp)
+        return _alias(input)
     return Expand.apply(input, shape=out)
 
 
@@ -350,7 +352,8 @@ def repeat(input, *sizes):
 
 class Contiguous(Function):
     def forward(self, a):
-        return backend.get_array_module(a).ascontiguousarray(a)
+        out = backend.get_array_module(a).ascontiguousarray(a)
+        return a.copy() if out is a else out        # always a copy, as in PyTorch
 
     def backward(self, g):
         return g
@@ -359,9 +362,11 @@ class Contiguous(Function):
 
 
 def contiguous(input, memory_format=None):
-    """The tensor itself if its data is C-contiguous, else a contiguous copy."""
+    """The tensor itself if PyTorch would call it contiguous (see ``view``), else a
+    contiguous copy."""
     _check_tensor(input, "contiguous")
-    if input.data.flags.c_contiguous:
+    old = strides.recorded(input.data)
+    if old is None or strides.is_contiguous(input.shape, old):
         return input
     return Contiguous.apply(input)
 
@@ -428,9 +433,7 @@ def cat(tensors, dim=0):
         if x.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape)) if j != d):
             raise RuntimeError(f"cat(): tensors must have the same shape except in dimension {dim}: "
                                f"got shapes {tuple(ref.shape)} and {tuple(x.shape)} (tensor {i})")
-    if len(tensors) == 1:
-        return reshape(tensors[0], tensors[0].shape)
-    return Cat.apply(*tensors, dim=d)
+    return Cat.apply(*tensors, dim=d)          # a new tensor, even of one (as in PyTorch)
 
 
 concat = concatenate = cat
@@ -484,7 +487,8 @@ class Split(Function):
     def forward(self, a, offsets, dim):
         self.dim = dim
         self.offsets = offsets
-        return tuple(backend.get_array_module(a).split(a, offsets, axis=dim))
+        old = strides.of(a)          # narrowing keeps the strides
+        return tuple(strides.record(p, old) for p in backend.get_array_module(a).split(a, offsets, axis=dim))
 
     def backward(self, *grads):
         # The engine fills zeros for pieces that got no gradient.
@@ -518,7 +522,7 @@ def split(tensor, split_size_or_sections, dim=0):
         raise TypeError(f"split(): argument 'split_size_or_sections' must be an int or a list of "
                         f"ints, not {type(s).__name__}")
     if len(sizes) == 1:
-        return (reshape(tensor, tensor.shape),)
+        return (_alias(tensor),)
     offsets = tuple(itertools.accumulate(sizes))[:-1]
     return Split.apply(tensor, offsets=offsets, dim=d)
 
@@ -537,7 +541,8 @@ def chunk(input, chunks, dim=0):
 class Unbind(Function):
     def forward(self, a, dim):
         self.dim = dim
-        return tuple(backend.get_array_module(a).moveaxis(a, dim, 0))
+        new = strides.select(strides.of(a), dim)
+        return tuple(strides.record(p, new) for p in backend.get_array_module(a).moveaxis(a, dim, 0))
 
     def backward(self, *grads):
         return backend.get_array_module(*grads).stack(grads, axis=self.dim)
@@ -582,7 +587,7 @@ class Narrow(Function):
     def forward(self, a, dim, start, length):
         self.in_shape = a.shape
         self.key = (slice(None),) * dim + (slice(start, start + length),)
-        return a[self.key]
+        return strides.record(a[self.key], strides.of(a))
 
     def backward(self, g):
         ga = backend.get_array_module(g).zeros(self.in_shape, g.dtype)

@@ -10,6 +10,7 @@ from collections import namedtuple
 from .. import backend
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ._higher_order import LinearInInput
 from .reduction import _single_dim
 
 __all__ = ["sort", "argsort", "topk", "unique", "bincount"]
@@ -20,7 +21,7 @@ sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
 
 
-class TakeAlongDim(Function):
+class TakeAlongDim(LinearInInput, Function):
     """``out = take_along_axis(a, idx, axis)`` for indices that are distinct along ``axis``:
     the gradient is ``g`` put back at ``idx`` (zeros elsewhere)."""
 
@@ -33,6 +34,9 @@ class TakeAlongDim(Function):
         grad = xp.zeros(self.shape, g.dtype)
         xp.put_along_axis(grad, self.idx, g, axis=self.axis)
         return grad
+
+    def jvp(self, w):                    # create_graph=True: the forward's read, on w
+        return backend.get_array_module(w).take_along_axis(w, self.idx, axis=self.axis)
 
 
 def _tensor_check(input, fname):

@@ -98,7 +98,7 @@ class Perceptron(Module):
         """The pre-activation ``z = x @ weight.T + bias`` as a tensor, shape ``(N,)``."""
         arr = self._check_x(x)
         z = arr @ self.weight.data[0].astype(np.result_type(arr.dtype, np.float32)) + self.bias.data[0]
-        return Tensor(np.asarray(z, dtype=self.weight.dtype))
+        return Tensor._make(np.asarray(z, dtype=self.weight.dtype), None, 0)
 
     def forward(self, x):
         """Step outputs in the label convention (``0/1`` or ``-1/+1``), dtype float32."""

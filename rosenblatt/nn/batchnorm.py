@@ -37,9 +37,9 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dt)))
-            self.register_buffer("running_var", Tensor(np.ones(self.num_features, dt)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, np.int64)))
+            self.register_buffer("running_mean", Tensor._make(np.zeros(self.num_features, dt), None, 0))
+            self.register_buffer("running_var", Tensor._make(np.ones(self.num_features, dt), None, 0))
+            self.register_buffer("num_batches_tracked", Tensor._make(np.array(0, np.int64), None, 0))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

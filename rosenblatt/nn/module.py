@@ -22,7 +22,8 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.empty((0,), np.float32)
-        super().__init__(data.data if isinstance(data, Tensor) else data)
+        data = data.data if isinstance(data, Tensor) else data
+        super().__init__(data, dtype=getattr(data, "dtype", None))      # arrays keep their dtype
         if requires_grad:
             self.requires_grad_(True)
 

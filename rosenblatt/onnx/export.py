@@ -28,7 +28,7 @@ def _as_args(args):
     if isinstance(args, Tensor):
         return (args,)
     if isinstance(args, np.ndarray):
-        return (Tensor(args),)
+        return (Tensor._make(args, None, 0),)
     if isinstance(args, list):
         args = tuple(args)
     if not isinstance(args, tuple):
@@ -93,7 +93,7 @@ def _second_args(args, input_axes):
                 arr = arr * arr.dtype.type(0.75) + arr.dtype.type(0.5)
             elif arr.dtype.kind in "iu" and arr.size:
                 arr = np.roll(arr, 1)
-            return Tensor(arr)
+            return Tensor._make(arr, None, 0)
         if isinstance(obj, (tuple, list)):
             return type(obj)(other(o) for o in obj)
         return obj

@@ -91,12 +91,11 @@ def test_legacy_tensor_constructor_like_torch():
     for args in [(2, 3), (4,), (0,), ()]:
         r, t = rb.Tensor(*args), torch.Tensor(*args)
         assert tuple(r.shape) == tuple(t.shape) and r.dtype == rb.float32
-    for data in ([1, 2], [[1.5, 2.0]], [True, False], 3.5):
-        r, t = rb.Tensor(data), torch.Tensor([data] if isinstance(data, float) else data)
-        if isinstance(data, float):
-            r = rb.Tensor([data])
+    for data in ([1, 2], [[1.5, 2.0]], [True, False], np.arange(3), np.arange(3.0)):
+        r, t = rb.Tensor(data), torch.Tensor(data)
         assert r.dtype == rb.float32 and r.tolist() == t.tolist()
-    assert rb.Tensor(np.arange(3.0)).tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(TypeError, match="data must be a sequence"):    # as torch
+        rb.Tensor(3.5)
     src = rb.tensor([1, 2])
     assert rb.Tensor(src).dtype == rb.int64                           # a tensor keeps its dtype, as torch
     assert rb.Tensor(2, 3, requires_grad=True).requires_grad
