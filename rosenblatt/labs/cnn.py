@@ -15,7 +15,10 @@ Four measurements:
    shift directions.  A convolution is translation *equivariant* -- its maps move with the
    image, so compared position by position they change a lot; max pooling takes the
    maximum over 2×2 windows, which a one-pixel move often leaves in the same window, so the
-   pooled maps change less (local translation invariance).
+   pooled maps change less (local translation invariance).  The control isolates the maximum:
+   the same C1 maps subsampled with the same stride (every second pixel).  Judged paired per
+   test image (its 4 directions averaged): max pooling must change less than subsampling by
+   more than 5 standard errors of the per-image difference.
 3. **Parameter sharing.**  The number of parameters of a conv layer and of a fully
    connected layer producing the same output maps from the same input, by formula and
    counted from ``nn.Conv2d`` / ``nn.Linear`` modules: LeNet's C1 (1×28×28 → 6×28×28, 5×5,
@@ -52,8 +55,10 @@ CLAIM_ZH = ("卷积层用同一个小卷积核在图像上滑动（局部连接�
 CRITERION = ("A hand-written loop convolution equals F.conv2d (max |difference| < 1e-9, float64) and "
              "every output has shape (C_out, ⌊(h+2p−kh)/s⌋+1, ⌊(w+2p−kw)/s⌋+1) for 3×h×w inputs; "
              "after a 1-pixel shift of the input, conv+maxpool features change less (relative L2) "
-             "than conv features, and at least 10% less than conv features subsampled with the same "
-             "stride but no maximum (the control that isolates pooling); conv layers' parameter counts counted from the modules equal the "
+             "than conv features, and less than conv features subsampled with the same stride but no "
+             "maximum (the control that isolates pooling), paired per test image (mean of the 4 "
+             "shift directions): the mean difference exceeds 5 standard errors; conv layers' "
+             "parameter counts counted from the modules equal the "
              "formula C_out·(C_in·k²+1) and are > 100× smaller than the equivalent fully connected "
              "layers'; LeNet-5 reaches ≥ 0.97 test accuracy on scikit-learn's 8×8 digits "
              "(50/50 split, upsampled to 28×28).")
@@ -66,7 +71,7 @@ REFERENCE = ("LeCun, Bottou, Bengio & Haffner (1998), Gradient-based learning ap
 HEADLINE = ["lenet5_digits_test_accuracy", "lenet5_fashion_mnist_test_accuracy", "shift1px_rel_change_conv",
             "shift1px_rel_change_conv_maxpool", "C1_conv_params", "C1_fc_params", "loop_vs_conv2d_max_abs_diff"]
 EFFECT = ['shift1px_rel_change_conv_maxpool', 'shift1px_rel_change_conv_subsample', 'shift1px_maxpool_over_subsample',
-          'lenet5_digits_test_accuracy']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
+          'shift1px_subsample_minus_maxpool_t', 'lenet5_digits_test_accuracy']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
 SABOTAGE = ("max pooling replaced by plain 2×2 subsampling (every second pixel, no maximum) in the "
             "shift measurement (the same trained LeNet-5)")
 
@@ -218,7 +223,8 @@ def _norm(a):
 
 
 def _shift_sensitivity(model, X, bg, sabotage=False):
-    """Mean relative change of C1 maps, of max-pooled maps and of 2×2-subsampled maps under 1-px shifts.
+    """Mean relative change of C1 maps, of max-pooled maps and of 2×2-subsampled maps under 1-px
+    shifts, and the paired t of (subsampled − max-pooled) change over images.
 
     Subsampling (every second pixel) has max pooling's stride but takes no maximum: the control
     that isolates the max.  Under sabotage the "pooled" maps are the subsampled ones.
@@ -237,7 +243,11 @@ def _shift_sensitivity(model, X, bg, sabotage=False):
         c1, p1, s1 = feats(_shift(X, dy, dx, bg))
         for out, a, b in ((rc, c1, c0), (rp, p1, p0), (rs, s1, s0)):
             out.append(_norm(a - b) / np.maximum(_norm(b), 1e-12))
-    return float(np.mean(rc)), float(np.mean(rp)), float(np.mean(rs)), c0, p0
+    # paired per image (the 4 directions of one image are not independent: averaged first)
+    d = np.mean(rs, axis=0) - np.mean(rp, axis=0)
+    se = d.std(ddof=1) / math.sqrt(len(d))
+    t = float(d.mean() / se) if se > 0 else 0.0          # sabotage: d ≡ 0, no effect at all
+    return float(np.mean(rc)), float(np.mean(rp)), float(np.mean(rs)), t, c0, p0
 
 
 def run(full=False, seed=0, sabotage=False):
@@ -262,7 +272,8 @@ def run(full=False, seed=0, sabotage=False):
         model, losses = memo(("cnn.lenet5", full, seed), lambda: _train_lenet(Xtr, ytr, bg, full, rng))
         acc = float((_predict(model, Xte) == yte).mean())
         n_shift = 1000 if full else len(Xte)
-        rel_conv, rel_pool, rel_sub, c0, p0 = _shift_sensitivity(model, Xte[:n_shift], bg, sabotage)
+        rel_conv, rel_pool, rel_sub, t_pool, c0, p0 = _shift_sensitivity(model, Xte[:n_shift], bg,
+                                                                          sabotage)
     data = "fashion_mnist" if full else "digits"
     ex.metric(f"lenet5_{data}_test_accuracy", acc)
     ex.metric("lenet5_final_train_loss", losses[-1])
@@ -272,9 +283,14 @@ def run(full=False, seed=0, sabotage=False):
     ex.metric("shift1px_rel_change_conv_maxpool", rel_pool)
     ex.metric("shift1px_rel_change_conv_subsample", rel_sub)
     ex.metric("shift1px_maxpool_over_subsample", rel_pool / rel_sub)
+    ex.metric("shift1px_subsample_minus_maxpool_t", t_pool)
+    ex.metric("shift1px_images", min(n_shift, len(Xte)))
+    # the effect is judged against its own spread (a paired t over test images), not against a
+    # fixed ratio: the old "≥ 10% less" had no reason behind it and the measured 11-15% cleared it thinly
     ex.check("after a 1-pixel shift, conv+maxpool features change less than conv features, and "
-             "≥ 10% less than 2×2-subsampled ones (the same stride without the max)",
-             rel_pool < rel_conv and rel_pool < 0.9 * rel_sub)
+             "less than 2×2-subsampled ones (the same stride without the max) by > 5 standard errors "
+             f"(paired over test images: t = {t_pool:.1f})",
+             rel_pool < rel_conv and rel_pool < rel_sub and t_pool > 5)
     if full:
         ex.check("LeNet-5 ≥ 0.90 test accuracy on Fashion-MNIST", acc >= 0.90)
     else:

@@ -3,8 +3,11 @@
 1. **Adding problem** (Hochreiter & Schmidhuber 1997; ``datasets.sequence_tasks.adding_problem``):
    a sequence of T pairs (value ~ U(0, 1), marker ∈ {0, 1}) with exactly two markers, one
    in each half; the target is the sum of the two marked values.  Predicting the mean gives
-   MSE 1/6 ≈ 0.167, so a model below 0.05 has genuinely carried the first marked value
-   across ~T/2 steps.  Quick: T = 50; full: T = 100.  Each cell (``nn.RNN`` tanh, ``nn.GRU``,
+   MSE 1/6 ≈ 0.167; knowing the later marked value exactly and nothing of the earlier one
+   leaves 1/12 ≈ 0.083 (the earlier value's variance), so a model below 1/12 -- and certainly
+   one below 0.05 -- has carried the earlier marked value across ~T/2 steps or more.  The plain
+   RNN is judged against that derived bound (it used to be an unexplained 0.15, which the RNN's
+   0.160-0.175 cleared thinly).  Quick: T = 50; full: T = 100.  Each cell (``nn.RNN`` tanh, ``nn.GRU``,
    ``nn.LSTM``, hidden 32 quick / 64 full, a linear head on the last state) is trained with
    ``models.adding.train_adding_problem`` (the RNN helper's loop: fresh batches of 64, Adam
    lr 1e-2, gradient-norm clipping 1.0, test MSE on 1,000 fixed sequences every 50 steps)
@@ -39,8 +42,11 @@ CLAIM = ("Gates (LSTM, GRU) let a recurrent network keep information across long
 CLAIM_ZH = ("门控机制（LSTM、GRU）让循环网络能够跨越很长的时间间隔保存信息，而普通 tanh RNN 学不会；"
             "门控的字符级语言模型预测文本也更好。")
 CRITERION = ("Adding problem, T = 50 (same data, step budget and stopping rule for all three cells): "
-             "LSTM and GRU test MSE < 0.05 while the tanh RNN's best test MSE stays ≥ 0.15 "
-             "(predicting the mean: 0.167) -- a margin of 3× or more; character LMs (RNN, GRU, LSTM, "
+             "LSTM and GRU test MSE < 0.05 while the tanh RNN's best test MSE stays ≥ 1/12 ≈ 0.083, "
+             "the error of a model that knows the later marked value exactly and nothing of the "
+             "earlier one (predicting the mean: 1/6), so it never shows that it carried the earlier "
+             "value across the gap; and the RNN's best is ≥ 3× the worse gated cell's; "
+             "character LMs (RNN, GRU, LSTM, "
              "quick size) each reach a validation perplexity below the character bigram model's (a "
              "sanity check: their differences are not judged); gates recomputed with NumPy reproduce "
              "the layers' hidden states (max |diff| < 1e-4).")
@@ -117,8 +123,13 @@ def _adding(ex, full, seed, sabotage=False):
     ex.metric("adding_baseline_mse", res["rnn"]["baseline_mse"])
     ex.check(f"adding problem T = {T}: LSTM test MSE < 0.05", res["lstm"]["final_test_mse"] < 0.05)
     ex.check(f"adding problem T = {T}: GRU test MSE < 0.05", res["gru"]["final_test_mse"] < 0.05)
-    ex.check(f"adding problem T = {T}: tanh RNN best test MSE ≥ 0.15 within the same step budget",
-             res["rnn"]["best_test_mse"] >= 0.15)
+    # 1/12 = Var(earlier marked value): knowing the later one exactly and nothing of the earlier
+    # one leaves that error, so below it a model must have carried the earlier value (the claim)
+    ex.check(f"adding problem T = {T}: tanh RNN best test MSE ≥ 1/12 within the same step budget",
+             res["rnn"]["best_test_mse"] >= 1 / 12)
+    worst_gated = max(res["lstm"]["final_test_mse"], res["gru"]["final_test_mse"])
+    ex.check(f"adding problem T = {T}: tanh RNN best ≥ 3× the worse gated cell's test MSE",
+             res["rnn"]["best_test_mse"] >= 3 * worst_gated)
     return T, res
 
 

@@ -22,9 +22,13 @@ large recurrent weights (``W_hh = 1.9·Q``, zero biases) on the adding problem (
 batch 32, fresh batches), plain SGD with lr 0.03, trained twice from the same initialisation
 and the same batches: without clipping, one exploding gradient throws the weights into a
 region where the forward pass overflows and the loss becomes inf/NaN within a few steps;
-with ``nn.utils.clip_grad_norm_(params, 1.0)`` every step has length ≤ lr·1 = 0.03, the run stays
-finite and the loss falls below its initial value (or, on a seed whose start does not
-explode -- seed 2 starts at 0.74 -- below 7/6, the loss of always predicting 0).
+with ``nn.utils.clip_grad_norm_(params, 1.0)`` every step has length ≤ lr·1 = 0.03 and the run
+stays finite.  That is done for 5 initialisations (seeds ``seed .. seed+4``; 10 full): the claim
+is judged on all of them, and "it still learns" on their *mean* final loss against 7/6 = E[y²],
+the loss of always predicting 0.  One run is too noisy for that (60 SGD steps on batches of 32;
+on validation seeds 100-114 one run's final loss ranged 0.18-1.19, while the old per-run test
+"below max(initial loss, 7/6)" was trivially true on exploding starts, whose initial loss is
+1e3-1e9, and thin on the others: seed 2, 1.04).
 """
 import math
 
@@ -49,13 +53,13 @@ CRITERION = ("Linear recurrence h_t = W h_{t-1}, W = ρ·orthogonal (H = 32), T 
              "slope of log‖∂h_T/∂h_0‖ per step is within 0.01 of log ρ for ρ = 0.8, 1.0, 1.2; "
              "‖∂h_50/∂h_0‖ < 1e-3 for ρ = 0.8 and > 1e3 for ρ = 1.2; a tanh RNN with ρ = 0.8 "
              "vanishes at least as fast (slope ≤ log 0.8 + 0.01).  ReLU RNN with W_hh = 1.9·orthogonal "
-             "on the adding problem (T = 30, SGD lr 0.03, 60 steps): without clipping the loss becomes "
-             "non-finite; with clip_grad_norm_(1.0) all losses stay finite and the final loss "
-             "(mean of the last 10) is below max(initial loss, 7/6), 7/6 = E[y²] being the loss of "
-             "always predicting 0 (on seeds whose start does not explode, e.g. seed 2, the clipped "
-             "run only has to stay finite and below that).")
+             "on the adding problem (T = 30, SGD lr 0.03, 60 steps), 5 initialisations, each trained "
+             "twice on the same batches: without clipping the loss becomes non-finite in every run; "
+             "with clip_grad_norm_(1.0) every loss of every run stays finite and the final loss "
+             "(mean of the last 10 steps), averaged over the runs, is below 7/6 = E[y²], the loss of "
+             "always predicting 0.")
 CRITERION_FULL = (CRITERION.replace("T = 1..50", "T = 1..100").replace("‖∂h_50/∂h_0‖", "‖∂h_100/∂h_0‖")
-                  .replace("60 steps", "300 steps"))
+                  .replace("60 steps", "300 steps").replace("5 initialisations", "10 initialisations"))
 REFERENCE = ("Pascanu, Mikolov & Bengio (2013), On the difficulty of training recurrent neural networks, "
              "ICML (sec. 2-3: ρ < 1 sufficient for vanishing, ρ > 1 necessary for exploding; "
              "gradient-norm clipping); Bengio, Simard & Frasconi (1994), IEEE TNN 5(2).")
@@ -171,20 +175,31 @@ def _run(full, seed, sabotage=False):
              ex.metrics["tanh_rho0.8_slope"] <= math.log(0.8) + 0.01)
 
     # -- part 2: gradient clipping ---------------------------------------------------------------
-    raw_loss, raw_norm = _clip_run(None, clip_steps, seed=seed)
-    clp_loss, clp_norm = _clip_run(None if sabotage else 1.0, clip_steps, seed=seed)
-    raw_bad = np.flatnonzero(~np.isfinite(raw_loss))
-    ex.metric("unclipped_steps_until_nonfinite", int(raw_bad[0]) + 1 if raw_bad.size else -1)
+    # several initialisations: one 60-step SGD run's final loss is too noisy to judge alone
+    runs = [(_clip_run(None, clip_steps, seed=seed + k), _clip_run(None if sabotage else 1.0, clip_steps,
+                                                                   seed=seed + k))
+            for k in range(10 if full else 5)]
+    (raw_loss, raw_norm), (clp_loss, clp_norm) = runs[0]            # the first one is drawn
+    until = [int(np.flatnonzero(~np.isfinite(r[0]))[0]) + 1 if (~np.isfinite(r[0])).any() else -1
+             for r, _ in runs]
+    finite = [bool(np.all(np.isfinite(c[0]))) and len(c[0]) == clip_steps for _, c in runs]
+    finals = np.array([c[0][-10:].mean() for _, c in runs])
+    ex.metric("clip_runs", len(runs))
+    ex.metric("unclipped_runs_nonfinite", sum(u > 0 for u in until))
+    ex.metric("unclipped_steps_until_nonfinite", max(until))         # the slowest to blow up
     ex.metric("unclipped_max_finite_grad_norm", float(np.nanmax(np.where(np.isfinite(raw_norm),
                                                                          raw_norm, np.nan))))
     ex.metric("initial_loss", float(clp_loss[0]))
-    ex.metric("clipped_final_loss", float(clp_loss[-10:].mean()))
+    ex.metric("clipped_runs_finite", sum(finite))
+    ex.metric("clipped_final_loss", float(finals.mean()))              # mean over the runs
+    ex.metric("clipped_final_loss_max", float(finals.max()))
     ex.metric("clipped_max_grad_norm_before_clip", float(clp_norm.max()))
     ex.metric("adding_problem_baseline_mse", 1.0 / 6.0)
-    ex.check("without clipping the loss becomes non-finite", raw_bad.size > 0)
-    ex.check("with clip_grad_norm_(1.0) every loss is finite and the final loss < max(initial loss, 7/6)",
-             bool(np.all(np.isfinite(clp_loss))) and len(clp_loss) == clip_steps
-             and clp_loss[-10:].mean() < max(clp_loss[0], 7 / 6))
+    ex.check(f"without clipping the loss becomes non-finite in every run "
+             f"({ex.metrics['unclipped_runs_nonfinite']}/{len(runs)})", all(u > 0 for u in until))
+    ex.check(f"with clip_grad_norm_(1.0) every loss of every run is finite ({sum(finite)}/{len(runs)}) "
+             f"and the mean final loss < 7/6 ({finals.mean():.3g})",
+             all(finite) and finals.mean() < 7 / 6)
 
     def draw(fig):
         ax1, ax2 = fig.subplots(1, 2)

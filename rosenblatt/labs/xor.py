@@ -9,7 +9,12 @@ Setup.  The four XOR points ``(0,0)->0, (0,1)->1, (1,0)->1, (1,1)->0``.
   reached is reported.  Independently, 100,000 random lines ``w·x + b = 0`` are
   scored: none gets all four.
 * An MLP ``2 -> 4 (tanh) -> 1`` trained with binary cross-entropy and Adam,
-  over 10 seeds (quick) / 100 seeds (full); we count the seeds at 100% accuracy.
+  over 20 seeds (quick) / 100 seeds (full); we count the seeds at 100% accuracy.  The claim is
+  that such a net *can* represent XOR (a linear one cannot: 0 seeds, the sabotage); a seed that
+  fails has stopped in the known local minimum (loss ln2/2 = 0.347).  On validation seeds
+  (``rb.manual_seed(1000 + k)``, k < 200; never the judged ones) that happened 4 times in 200,
+  so the old "≥ 9 of 10" failed by chance about 2% of the time (seeds 0-4 gave 9-10); "≥ 80%
+  of 20" fails with probability ≈ 4e-5 at that rate and ≈ 3e-3 at 5%.
 """
 import numpy as np
 
@@ -25,9 +30,11 @@ CLAIM = ("A single-layer perceptron cannot represent XOR; one hidden layer with 
 CLAIM_ZH = "单层感知机无法解决异或问题；带非线性激活的单隐层网络可以。"
 CRITERION = ("The perceptron (Rosenblatt's rule) never classifies more than 3 of the 4 XOR points "
              "and never converges (10 presentation orders × 100 epochs; no line among 100,000 "
-             "random lines gets 4/4); an MLP 2-4-1 with tanh reaches 100% accuracy in ≥ 9 of 10 seeds.")
+             "random lines gets 4/4); an MLP 2-4-1 with tanh reaches 100% accuracy in ≥ 80% of 20 "
+             "seeds (16) (a failing seed is the optimiser stopping in XOR's known local minimum, loss "
+             "ln2/2: 4 of 200 validation seeds, so ≥ 16 of 20 leaves a binomial margin).")
 CRITERION_FULL = CRITERION.replace("10 presentation orders × 100 epochs", "100 presentation orders × "
-                                   "1000 epochs").replace("≥ 9 of 10 seeds", "≥ 90 of 100 seeds")
+                                   "1000 epochs").replace("≥ 80% of 20 seeds (16)", "≥ 80% of 100 seeds (80)")
 REFERENCE = ("Rosenblatt (1958), The perceptron, Psychological Review 65(6); Minsky & Papert (1969), "
              "Perceptrons; Rumelhart, Hinton & Williams (1986), Nature 323 (XOR solved by back-propagation).")
 EFFECT = ['mlp_seeds_at_100pct', 'perceptron_best_correct']  # the claim-level numbers (docs/LABS.md: spread over seeds, sabotaged value)
@@ -80,7 +87,7 @@ def _train_mlp(steps, hidden=4, act=nn.Tanh):
 def run(full=False, seed=0, sabotage=False):
     ex = Experiment(__name__, full=full, seed=seed, sabotage=sabotage)
     n_orders, epochs = (100, 1000) if full else (10, 100)
-    n_seeds, steps = (100, 1000) if full else (10, 500)
+    n_seeds, steps = (100, 1000) if full else (20, 500)
 
     best, converged, updates, history = _perceptron_runs(n_orders, epochs)
     ex.metric("perceptron_runs", n_orders)
@@ -104,7 +111,7 @@ def run(full=False, seed=0, sabotage=False):
     ex.check("perceptron never classifies more than 3 of 4 points", best <= 3)
     ex.check("perceptron never converges", converged == 0)
     ex.check("no random line classifies all 4 points", lines_best <= 3)
-    ex.check(f"MLP reaches 100% in ≥ 90% of seeds ({solved}/{n_seeds})", solved >= 0.9 * n_seeds)
+    ex.check(f"MLP reaches 100% in ≥ 80% of seeds ({solved}/{n_seeds})", solved >= 0.8 * n_seeds)
 
     def draw(fig):
         axes = fig.subplots(1, 3)

@@ -36,6 +36,56 @@ def test_prototypes_and_shift():
     np.testing.assert_array_equal(lab.shift(X, 2, -1)[:, 2:, :15], X[:, :14, 1:])
 
 
+def test_validation_hand_is_disjoint_from_the_judged_patterns():
+    X, V = lab.prototypes(), lab.validation_prototypes()
+    assert V.shape == (5, 16, 16) and set(np.unique(V)) == {0.0, 1.0}
+    for s in range(5):              # no shift of a validation pattern is a judged pattern
+        imgs, _ = lab.shifted_set(V, s)
+        judged = {x.tobytes() for x in X}
+        assert not any(im.tobytes() in judged for im in imgs), s
+
+
+def test_tuning_script_never_sees_the_judged_patterns():
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "tune_neocognitron.py")
+    text = open(path, encoding="utf-8").read()
+    assert "validation_prototypes()" in text
+    assert "lab.prototypes(" not in text and "_PROTOTYPES" not in text
+    assert 'handwritten_digits("train")' in text and '"test"' not in text    # never the test half
+    spec = importlib.util.spec_from_file_location("tune_neocognitron", path)
+    tune = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tune)
+    assert set(tune.SEEDS).isdisjoint(range(14))            # the lab's seeds (quick 0-6, full 0-13)
+    res = tune.score(tune.BEFORE, lab.validation_prototypes(), seeds=(100,))
+    assert set(res) == {"one_to_one", "cross", "acc_far", "acc_far_min"}
+    assert 0 <= res["acc_far"] <= 1
+
+
+def test_the_models_defaults_are_the_tuned_setting():
+    import rosenblatt as rb
+    neo = rb.models.Neocognitron(generator=np.random.default_rng(0))
+    assert [s.q for s in neo.s_layers] == [100.0] * 3 and [s.r for s in neo.s_layers] == [4.0] * 3
+    assert neo.c_layers[0].kernel == 7 and neo.c_layers[1].kernel == 5
+    assert neo.c_layers[0].alpha == 0.2 and neo.c_layers[2].alpha == 1.0
+    np.testing.assert_allclose(neo.c_layers[0].d.data[3, 4], 0.8)          # d_gamma 0.8, 1 pixel off
+
+
+def test_handwritten_accuracy_on_a_small_split():
+    X, y = lab.handwritten_digits("train")
+    assert X.shape[1:] == (16, 16) and len(X) == len(y)
+    acc = lab.handwritten_accuracy(X[:60], y[:60], X[60:100], y[60:100], 0, planes=(8, 8, 20))
+    assert 0.0 <= acc <= 1.0
+
+
+def test_deformed_keeps_shapes_and_labels():
+    X = lab.prototypes()
+    imgs, y = lab.deformed(X, np.random.default_rng(0), 3)
+    assert imgs.shape == (15, 16, 16) and (y == np.tile(np.arange(5), 3)).all()
+    same, _ = lab.deformed(X, np.random.default_rng(0), 1, angle=0, scale=0, shear=0)
+    np.testing.assert_array_equal(same, X)
+
+
 def test_quick_run_passes_with_a_margin():
     r = quick_result("neocognitron")
     assert isinstance(r, LabResult) and not r.full
