@@ -1,6 +1,6 @@
 """Run every benchmark module; print a markdown table and write JSON.
 
-    python benchmarks/run.py [--quick] [--only core,mlp,cnn,rnn,reference] [--json benchmarks/results.json]
+    python benchmarks/run.py [--quick] [--only core,mlp,cnn,rnn,programs,reference] [--json benchmarks/results.json]
 """
 import argparse
 import importlib
@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.harness import machine  # noqa: E402
 
-MODULES = ["core", "mlp", "cnn", "rnn", "reference"]
+MODULES = ["core", "mlp", "cnn", "rnn", "programs", "reference"]
 
 
 def fmt(v):

@@ -8,13 +8,17 @@ raises and the pool stays unused.
 
 The pool (:func:`parallel_for`) runs an op's independent pieces on Python threads, each
 with one BLAS thread: large convolutions split their batch chunks over it.
+
+Both back off on a shared machine: :func:`look_at_load` gives them only the cores other
+processes leave free (``ROSENBLATT_ADAPTIVE_THREADS=0`` turns that off).
 """
 import os
 import threading
 import time
 
 __all__ = ["get_num_threads", "set_num_threads", "blas_threads", "parallel_for", "pool_size",
-           "single_blas", "note_blas", "note_threaded_blas", "parallel_split", "blas_awake"]
+           "single_blas", "note_blas", "note_threaded_blas", "parallel_split", "blas_awake",
+           "look_at_load"]
 
 _blas = None                        # threadpoolctl controllers of the BLAS NumPy uses
 
@@ -33,7 +37,10 @@ def _blas_controllers():
 
 
 def get_num_threads():
-    """The number of threads the BLAS may use (``torch.get_num_threads``)."""
+    """The number of threads the BLAS may use (``torch.get_num_threads``): the configured
+    count, even while :func:`look_at_load` holds the BLAS lower on a shared machine."""
+    if _lowered_from is not None and not _pinned:
+        return _lowered_from
     blas = _blas_controllers()
     if blas:
         return max(c.num_threads for c in blas)
@@ -63,10 +70,12 @@ def set_num_threads(n):
         raise RuntimeError("set_num_threads() needs the optional threadpoolctl package to "
                            "control NumPy's BLAS: pip install 'rosenblatt[threads]' (or set "
                            "OPENBLAS_NUM_THREADS before starting Python)")
-    global _pool_size
+    global _pool_size, _lowered_from
     for c in blas:
         c.set_num_threads(n)
-    _pool_size = n
+    _pool_size, _lowered_from = n, None
+    if _allowed < n:                    # the machine is shared now: stay lower until it is not
+        _lower(_allowed)
 
 
 class blas_threads:
@@ -82,15 +91,20 @@ class blas_threads:
         self.n, self._saved = n, None
 
     def __enter__(self):
+        global _pinned
         if self.n is not None:
             self._saved = [(c, c.num_threads) for c in _blas_controllers()]
             for c, _ in self._saved:
                 c.set_num_threads(self.n)
+            _pinned += 1                # look_at_load leaves the count alone inside
         return self
 
     def __exit__(self, *exc):
+        global _pinned
         for c, n in self._saved or ():
             c.set_num_threads(n)
+        if self.n is not None:
+            _pinned -= 1
         return False
 
 
@@ -125,11 +139,12 @@ BLAS_THREADED_MNK = 65536 * 4
 def pool_size():
     """How many threads :func:`parallel_for` uses: the count the process started with
     (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or the CPUs), or the last
-    :func:`set_num_threads`."""
+    :func:`set_num_threads`; fewer while other processes keep the cores busy
+    (:func:`look_at_load`)."""
     global _pool_size
     if _pool_size is None:
         _pool_size = _start_count()
-    return _pool_size
+    return min(_pool_size, _allowed)
 
 
 def note_blas(m, n, k):
@@ -140,10 +155,14 @@ def note_blas(m, n, k):
 
 
 def note_threaded_blas():
-    """Record that an op runs threaded GEMMs (outside :class:`single_blas`) now."""
+    """Record that an op runs threaded GEMMs (outside :class:`single_blas`) now; now and
+    then, look at the machine's load first (:func:`look_at_load`)."""
     global _last_threaded_blas
     if not getattr(_local, "single", False):
-        _last_threaded_blas = time.perf_counter()
+        now = time.perf_counter()
+        if now >= _next_look:
+            look_at_load(now)
+        _last_threaded_blas = now
 
 
 def blas_awake():
@@ -231,6 +250,8 @@ def parallel_for(fn, n):
     control (no ``threadpoolctl``); and, still with one BLAS thread and the same slots,
     within ``SPIN_S`` of a threaded GEMM or while another Python thread uses the pool.
     """
+    if time.perf_counter() >= _next_look and not getattr(_local, "busy", False):
+        look_at_load()
     T = min(pool_size(), n)
 
     def inline():
@@ -287,6 +308,93 @@ def _run_on_workers(fn, n, T):
                 raise error
         finally:
             _local.busy = False
+
+
+# --- backing off when the cores are shared ----------------------------------------------
+# With another process busy beside it, a threaded GEMM waits at its barriers for the thread
+# that lost its core, and OpenBLAS's idle workers spin against the neighbour: on 2 cores
+# next to one busy loop the char-LSTM step took 121.8 ms with 2 threads, 64.8 ms with one
+# (40.6 ms alone).  So every ``LOOK_S`` seconds a threaded op looks at how much CPU time
+# *other* processes used (``/proc/stat``'s busy time minus this process's own) and allows
+# itself only the cores they leave: the BLAS and the pool drop to that count while the
+# neighbour is busy and come back when it is gone.  ``ROSENBLATT_ADAPTIVE_THREADS=0``
+# turns this off.
+
+#: Seconds between two looks at the machine's load.
+LOOK_S = 0.25
+_next_look = 0.0                    # perf_counter() of the next look
+_last_sample = None                 # (wall, busy CPU-seconds of the machine, of this process)
+_allowed = 1 << 30                  # threads the other processes leave us (no limit yet)
+_lowered_from = None                # the BLAS count before a look lowered it, or None
+_pinned = 0                         # open blas_threads(n) blocks: their count is not changed
+_adaptive = os.environ.get("ROSENBLATT_ADAPTIVE_THREADS", "1") != "0"
+_ncpu = os.cpu_count() or 1
+try:
+    _TICK = 1.0 / os.sysconf("SC_CLK_TCK")
+except (AttributeError, ValueError, OSError):
+    _TICK = 0.01
+
+
+def _machine_busy_seconds():
+    """CPU-seconds all CPUs spent busy since boot (``/proc/stat``; steal counts as busy)."""
+    with open("/proc/stat", "rb") as f:
+        ticks = f.readline().split()[1:9]   # user nice system idle iowait irq softirq steal
+    return (sum(map(int, ticks)) - int(ticks[3]) - int(ticks[4])) * _TICK
+
+
+_own_busy_seconds = time.process_time    # CPU-seconds of this process, all its threads
+
+
+def look_at_load(now=None):
+    """Measure the cores other processes kept busy since the last look, ``others``, and
+    allow this process ``max(1, floor(cpus - others + 0.5))`` threads: the pool's size and,
+    lowered or restored, the BLAS's count.  Called by threaded ops, at most every ``LOOK_S``."""
+    global _next_look, _last_sample, _allowed
+    now = time.perf_counter() if now is None else now
+    _next_look = now + LOOK_S
+    if not _adaptive:
+        return
+    if pool_size() <= 1 and _lowered_from is None and _allowed > 1:
+        _last_sample = None         # one thread already: nothing to lower, nothing to read
+        return
+    try:
+        sample = (now, _machine_busy_seconds(), _own_busy_seconds())
+    except (OSError, ValueError, IndexError):   # no /proc/stat (not Linux): never limit
+        _next_look = float("inf")
+        return
+    last, _last_sample = _last_sample, sample
+    if last is None or now - last[0] < 0.5 * LOOK_S:
+        return
+    wall = now - last[0]
+    others = max(0.0, ((sample[1] - last[1]) - (sample[2] - last[2])) / wall)
+    _allowed = max(1, int(_ncpu - others + 0.5))
+    blas = _blas_controllers()
+    if blas and not _pinned and (_lowered_from is not None
+                                 or max(c.num_threads for c in blas) > _allowed):
+        _lower(_allowed)
+
+
+if _adaptive:                       # a first sample now, so that the first threaded op
+    try:                            # already sees the load of the time since import
+        _last_sample = (time.perf_counter(), _machine_busy_seconds(), _own_busy_seconds())
+    except (OSError, ValueError, IndexError):
+        pass
+
+
+def _lower(n):
+    """Run the BLAS on ``min(n, configured)`` threads; remember the configured count."""
+    global _lowered_from
+    blas = _blas_controllers()
+    if not blas or _pinned:
+        return
+    if _lowered_from is None:
+        _lowered_from = max(c.num_threads for c in blas)
+    k = min(n, _lowered_from)
+    for c in blas:
+        if c.num_threads != k:
+            c.set_num_threads(k)
+    if k == _lowered_from:
+        _lowered_from = None        # back to the configured count
 
 
 #: Pooling passes whose output has at least this many bytes are split over the pool: the

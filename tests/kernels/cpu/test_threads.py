@@ -7,6 +7,16 @@ from rosenblatt.kernels.cpu.threads import blas_threads
 pytest.importorskip("threadpoolctl")      # in the [test] extra; absent only in bare installs
 
 
+@pytest.fixture(autouse=True)
+def _no_backing_off(monkeypatch):
+    """The load of a busy test machine must not change thread counts under these tests
+    (the tests of look_at_load feed it a fake load)."""
+    from rosenblatt.kernels.cpu import threads
+    monkeypatch.setattr(threads, "_adaptive", False)
+    monkeypatch.setattr(threads, "_allowed", 1 << 30)
+    monkeypatch.setattr(threads, "_lowered_from", None)
+
+
 def test_set_and_get_num_threads_round_trip():
     before = rb.get_num_threads()
     try:
@@ -51,6 +61,8 @@ from rosenblatt.kernels.cpu import conv as conv_mod  # noqa: E402
 def pool2(monkeypatch):
     """Two pool threads, no recent threaded GEMM; restores the counts afterwards."""
     before = rb.get_num_threads()
+    monkeypatch.setattr(threads, "_adaptive", False)      # a busy test machine must not
+    monkeypatch.setattr(threads, "_allowed", 1 << 30)     # shrink the pool under the test
     rb.set_num_threads(2)
     monkeypatch.setattr(threads, "_last_threaded_blas", -1e9)
     yield
@@ -317,3 +329,89 @@ def test_pool_works_in_a_forked_child(pool2):
     got = os.read(r, 16)
     os.waitpid(pid, 0)
     assert got == b"2"
+
+
+# --- backing off when the cores are shared ----------------------------------------------------
+class _FakeLoad:
+    """A machine whose other processes keep ``others`` cores busy: feeds look_at_load."""
+
+    def __init__(self, monkeypatch, ncpu=2):
+        self.wall = self.machine = self.own = 0.0
+        monkeypatch.setattr(threads, "_ncpu", ncpu)
+        monkeypatch.setattr(threads, "_pool_size", ncpu)
+        monkeypatch.setattr(threads, "_adaptive", True)
+        monkeypatch.setattr(threads, "_allowed", 1 << 30)
+        monkeypatch.setattr(threads, "_lowered_from", None)
+        monkeypatch.setattr(threads, "_last_sample", None)
+        monkeypatch.setattr(threads, "_machine_busy_seconds", lambda: self.machine)
+        monkeypatch.setattr(threads, "_own_busy_seconds", lambda: self.own)
+
+    def after(self, seconds, others, own=1.0):
+        self.wall += seconds
+        self.machine += seconds * (others + own)
+        self.own += seconds * own
+        threads.look_at_load(self.wall)
+
+
+def test_look_at_load_lowers_the_blas_and_pool_beside_a_busy_process_and_restores_them(
+        monkeypatch):
+    if not threads._blas_controllers():
+        pytest.skip("needs threadpoolctl")      # it is in the test extra: never skipped in CI
+    before = rb.get_num_threads()
+    load = _FakeLoad(monkeypatch)
+    try:
+        rb.set_num_threads(2)
+        load.after(0, 0)                           # first sample
+        load.after(0.3, others=0.1)
+        assert threads._allowed == 2 and threads.pool_size() == 2
+        load.after(0.3, others=1.0, own=1.2)       # one busy neighbour on 2 cores
+        assert threads._allowed == 1 and threads.pool_size() == 1
+        assert [c.num_threads for c in threads._blas_controllers()] == [1] * len(
+            threads._blas_controllers())
+        assert rb.get_num_threads() == 2           # the configured count, as torch reports it
+        with threads.blas_threads(2):              # an explicit block is left alone
+            load.after(0.3, others=1.0)
+            assert all(c.num_threads == 2 for c in threads._blas_controllers())
+        load.after(0.3, others=0.0, own=2.0)       # the neighbour is gone
+        assert threads._allowed == 2 and threads._lowered_from is None
+        assert all(c.num_threads == 2 for c in threads._blas_controllers())
+    finally:
+        rb.set_num_threads(before)
+
+
+def test_look_at_load_keeps_the_configured_count_when_cores_are_free(monkeypatch):
+    load = _FakeLoad(monkeypatch, ncpu=16)
+    load.after(0, 0)
+    load.after(0.3, others=3.0)
+    assert threads._allowed == 13                  # 16 cores, 3 busy: 13 left
+    load.after(0.3, others=15.8)
+    assert threads._allowed == 1                   # never below one thread
+
+
+def test_look_at_load_off_by_environment(monkeypatch):
+    load = _FakeLoad(monkeypatch)
+    monkeypatch.setattr(threads, "_adaptive", False)
+    load.after(0, 0)
+    load.after(0.3, others=2.0)
+    assert threads._allowed == 1 << 30
+
+
+def test_look_at_load_reads_this_machine(monkeypatch):
+    import os
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("Linux only: elsewhere the back-off is off")
+    monkeypatch.setattr(threads, "_adaptive", True)
+    monkeypatch.setattr(threads, "_last_sample", None)
+    monkeypatch.setattr(threads, "_pool_size", 2)
+    threads.look_at_load(1.0)
+    threads.look_at_load(1.5)
+    assert 1 <= threads._allowed <= threads._ncpu
+
+
+def test_look_at_load_reads_nothing_on_one_thread(monkeypatch):
+    load = _FakeLoad(monkeypatch)
+    monkeypatch.setattr(threads, "_pool_size", 1)
+    monkeypatch.setattr(threads, "_machine_busy_seconds", lambda: 1 / 0)    # never called
+    load.after(0, 0)
+    load.after(0.3, others=2.0)
+    assert threads._allowed == 1 << 30
