@@ -229,9 +229,10 @@ class _Worker(threading.Thread):
 def _reset_after_fork():
     # A forked child has only the forking thread: the workers are gone, and a lock held by
     # another thread at the fork would never be released.
-    global _workers, _pool_lock
+    global _workers, _pool_lock, _last_sample
     _workers = []
     _pool_lock = threading.Lock()
+    _last_sample = None                 # the parent's CPU time is not the child's
 
 
 if hasattr(os, "register_at_fork"):
