@@ -135,6 +135,9 @@ def ddp_worker(rank, world_size, cfg):
         save_file(model.state_dict(), cfg["out_weights"])
         with open(cfg["result"], "w") as f:
             json.dump({"identical": identical, "steps": step, "world_size": world_size}, f)
+    # Tear down together: a rank leaving while another still talks to it can abort gloo
+    # ("terminate called without an active exception", seen once in CI).
+    dist.barrier()
     dist.destroy_process_group()
 
 
