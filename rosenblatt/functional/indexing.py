@@ -238,15 +238,7 @@ class IndexPut(Function):
         xp = backend.get_array_module(a)
         self.key, self.vshape, self.acc = key, xp.shape(v), accumulate
         out = a.copy()
-        try:
-            if accumulate:
-                xp.add.at(out, key, v)
-            else:
-                out[key] = v
-        except IndexError as err:
-            raise _index_error(err, key, a.shape) from None
-        except ValueError:
-            raise _value_shape_error(xp.shape(v), a, key) from None
+        _put_into(out, key, v, accumulate)
         return out
 
     def backward(self, g):

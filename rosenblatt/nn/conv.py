@@ -20,6 +20,18 @@ __all__ = ["Conv1d", "Conv2d"]
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+def _weight_and_bias(module, leading, bias, dtype):
+    """``module.weight`` of shape ``leading + kernel_size`` and ``module.bias`` (out_channels,)
+    or None, initialised by ``module.reset_parameters()`` (Conv and ConvTranspose)."""
+    dt = np.dtype(backend.DEFAULT_FLOAT if dtype is None else dtype)
+    module.weight = Parameter(np.empty(tuple(leading) + module.kernel_size, dt))
+    if bias:
+        module.bias = Parameter(np.empty((module.out_channels,), dt))
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
+
+
 def _positive_int(v, name, cls):
     if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
         raise ValueError(f"{cls}: {name} must be a positive int, got {v!r}")
@@ -57,14 +69,7 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         self.transposed = False
         self.output_padding = (0,) * nd
-        dt = np.dtype(backend.DEFAULT_FLOAT if dtype is None else dtype)
-        self.weight = Parameter(np.empty((self.out_channels, self.in_channels // self.groups)
-                                         + self.kernel_size, dt))
-        if bias:
-            self.bias = Parameter(np.empty((self.out_channels,), dt))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (self.out_channels, self.in_channels // self.groups), bias, dtype)
 
     def reset_parameters(self):
         init._default_layer_init_(self.weight, self.bias)

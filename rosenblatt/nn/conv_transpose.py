@@ -4,14 +4,12 @@
 init: ``kaiming_uniform_(a=sqrt(5))`` with ``fan_in = out_channels // groups * kH * kW`` (the
 weight's dimension 1 times the kernel, as torch computes it), the bias from the same range.
 """
-import numpy as np
 
-from .. import backend
 from .. import functional as F
 from ..functional.conv import _ntuple
-from .conv import _positive_int
+from .conv import _positive_int, _weight_and_bias
 from . import init
-from .module import Module, Parameter
+from .module import Module
 
 __all__ = ["ConvTranspose2d"]
 
@@ -45,14 +43,7 @@ class ConvTranspose2d(Module):
         self.output_padding = _ntuple(output_padding, 2, "output_padding", cls, minimum=0)
         self.dilation = _ntuple(dilation, 2, "dilation", cls)
         self.padding_mode, self.transposed = padding_mode, True
-        dt = np.dtype(backend.DEFAULT_FLOAT if dtype is None else dtype)
-        self.weight = Parameter(np.empty((self.in_channels, self.out_channels // self.groups)
-                                         + self.kernel_size, dt))
-        if bias:
-            self.bias = Parameter(np.empty((self.out_channels,), dt))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (self.in_channels, self.out_channels // self.groups), bias, dtype)
 
     def reset_parameters(self):
         init._default_layer_init_(self.weight, self.bias)
